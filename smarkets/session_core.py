@@ -1,0 +1,663 @@
+"""The session layer's rules (PROTOCOL.md section 4), with no I/O.
+
+This module is the one place where sequence numbers, replay, gap detection,
+duplicates, gapfills, heartbeats, login and logout are decided.  It takes
+payload bytes (as :class:`smarkets.framing.FrameDecoder` yields them) in and
+gives payload bytes (to frame with :func:`smarkets.framing.encode_frame`) and
+events out; it never touches a socket,
+never reads a clock (callers pass ``now``) and starts no thread.  The client's
+:class:`smarkets.session.Session` and the sandbox's asyncio server are thin
+shells around it, so both ends of a connection obey the very same rules.
+
+Two objects:
+
+* :class:`SessionState` is the session: its id, ``inseq`` (next seq expected
+  from the peer), ``outseq`` (next seq to send) and the store of what was sent,
+  kept for replay.  It outlives connections, which is what makes a session
+  resumable.
+* :class:`SessionCore` is one connection of a session: the
+  login/logout state machine, heartbeat timers, and the in/out sequencing
+  applied to the :class:`SessionState` it is attached to.
+
+How incoming payloads are treated
+---------------------------------
+Application payloads (anything but a session-only one) are delivered
+strictly in seq order, each exactly once: a payload above ``inseq`` means
+something was lost, so the core asks for a replay (once per gap) and drops
+what came early; the replayed copies then arrive in order.  A payload below
+``inseq`` is a duplicate and is dropped.
+
+Session-level payloads (login, login response, replay requests, heartbeats,
+pings, pongs, logouts, throttle notices) are *acted on when they arrive*,
+even when they arrive early, and their seq is accounted for in order.  This
+matters around a resume: both sides may be waiting for a replay from the other
+at once, and a replay request that had to wait its turn would never be served.
+Their replayed copies come back as GAPFILL, which only takes the seq, so
+nothing is acted on twice.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from google.protobuf.message import DecodeError
+
+from smarkets.errors import ProtocolError
+from smarkets.proto import eto_pb2, seto_pb2
+from smarkets.redact import redacted_text as describe
+
+log = logging.getLogger("smarkets.session")
+wire_log = logging.getLogger("smarkets.wire")
+
+Payload = seto_pb2.Payload
+
+# eto payload types that stand for the session layer itself.
+_PAYLOAD_ETO = seto_pb2.PAYLOAD_ETO
+_PAYLOAD_LOGIN = seto_pb2.PAYLOAD_LOGIN
+_ETO_NONE = eto_pb2.PAYLOAD_NONE
+_ETO_PING = eto_pb2.PAYLOAD_PING
+_ETO_PONG = eto_pb2.PAYLOAD_PONG
+_ETO_GAPFILL = eto_pb2.PAYLOAD_GAPFILL
+_ETO_HEARTBEAT = eto_pb2.PAYLOAD_HEARTBEAT
+_ETO_REPLAY = eto_pb2.PAYLOAD_REPLAY
+_ETO_LOGIN = eto_pb2.PAYLOAD_LOGIN
+_ETO_LOGIN_RESPONSE = eto_pb2.PAYLOAD_LOGIN_RESPONSE
+_ETO_LOGOUT = eto_pb2.PAYLOAD_LOGOUT
+
+# Appended to a stored payload's bytes, this sets eto_payload.is_replay = true:
+# seto field 2 (eto_payload), length 2, holding eto field 3 (is_replay) = 1.
+# Protobuf merges repeated occurrences of an embedded message, so the copy
+# parses as the original with is_replay set, without a parse/serialise round.
+_IS_REPLAY_SUFFIX = bytes([0x12, 0x02, 0x18, 0x01])
+
+DEFAULT_HEARTBEAT_INTERVAL = 15.0
+DEFAULT_HEARTBEAT_TIMEOUT = 45.0
+DEFAULT_LOGIN_TIMEOUT = 10.0
+
+
+#: Logout reasons that end a *connection* rather than the session: a timed-out
+#: heartbeat or login means the link failed, so the session stays resumable
+#: (until the server's session expiry), like one whose connection dropped.
+RESUMABLE_REASONS = frozenset({eto_pb2.LOGOUT_HEARTBEAT_TIMEOUT, eto_pb2.LOGOUT_LOGIN_TIMEOUT})
+
+
+class Role(enum.Enum):
+    """Which end of the connection a core plays."""
+
+    CLIENT = "client"
+    SERVER = "server"
+
+
+class State(enum.Enum):
+    """Where a connection is in its life."""
+
+    #: Client: nothing sent yet.  Server: waiting for the login.
+    AWAITING_LOGIN = "awaiting login"
+    #: Client: login sent, waiting for the response.  Server: login received,
+    #: waiting for the application to accept or refuse it.
+    LOGGING_IN = "logging in"
+    LOGGED_IN = "logged in"
+    #: A logout was sent; waiting for its confirmation.
+    LOGGING_OUT = "logging out"
+    #: Ended by a logout (either side) or a timeout; nothing more is sent.
+    CLOSED = "closed"
+
+
+class ReplayStore:
+    """What a side has sent, kept so it can answer a REPLAY request.
+
+    Application payloads are kept as their serialised bytes; session-level
+    ones only as a marker, since they are replayed as GAPFILL.  ``limit`` is
+    how many payloads are kept (the oldest are dropped first; ``None`` keeps
+    everything).  A replay request that reaches below what is kept cannot be
+    served, and ends the session.
+    """
+
+    __slots__ = ("_first", "_items", "limit")
+
+    def __init__(self, limit: int | None = None, first_seq: int = 1) -> None:
+        self.limit = limit
+        self._first = first_seq
+        self._items: deque[bytes | None] = deque()
+
+    @property
+    def first_seq(self) -> int:
+        """The oldest seq still kept (or the next to be added when empty)."""
+        return self._first
+
+    @property
+    def next_seq(self) -> int:
+        """The seq the next appended payload must have."""
+        return self._first + len(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def append(self, seq: int, data: bytes | None) -> None:
+        """Keep payload ``seq``: its bytes, or ``None`` for a session-level one."""
+        if not self._items:
+            self._first = seq
+        elif seq != self.next_seq:
+            raise ValueError(f"replay store expected seq {self.next_seq}, got {seq}")
+        self._items.append(data)
+        if self.limit is not None and len(self._items) > self.limit:
+            self._items.popleft()
+            self._first += 1
+
+    def clear(self, first_seq: int) -> None:
+        """Forget everything; the next payload kept will be ``first_seq``."""
+        self._items.clear()
+        self._first = first_seq
+
+    def since(self, seq: int) -> Iterator[tuple[int, bytes | None]]:
+        """Yield ``(seq, bytes or None)`` for every kept payload from ``seq`` on."""
+        start = max(seq - self._first, 0)
+        for offset in range(start, len(self._items)):
+            yield self._first + offset, self._items[offset]
+
+
+@dataclass
+class SessionState:
+    """One session's numbering and replay store; outlives its connections.
+
+    ``session_id`` is ``None`` until a server has assigned one.  ``inseq`` is the
+    next seq expected from the peer, ``outseq`` the next seq this side sends.
+    """
+
+    session_id: str | None = None
+    inseq: int = 1
+    outseq: int = 1
+    sent: ReplayStore = field(default_factory=ReplayStore)
+
+    def __post_init__(self) -> None:
+        if self.inseq < 1 or self.outseq < 1:
+            raise ValueError(f"inseq and outseq start at 1 (got {self.inseq}, {self.outseq})")
+        if not self.sent:
+            self.sent.clear(first_seq=self.outseq)
+
+
+# ---------------------------------------------------------------------------
+# Events handed to the shell
+
+
+@dataclass(slots=True, repr=False)
+class Received:
+    """A payload for the application, in order and exactly once."""
+
+    payload: Payload
+
+    def __repr__(self) -> str:
+        return f"Received({describe(self.payload)})"
+
+
+@dataclass(slots=True, repr=False)
+class LoginRequested:
+    """Server only: a client sent its login; accept or refuse it.
+
+    ``session_id`` is the session the client wants to resume, or ``None`` for a
+    new one; ``seq`` is the login's seq.
+    """
+
+    payload: Payload
+    session_id: str | None
+    seq: int
+
+    def __repr__(self) -> str:
+        # The payload carries the credentials: never show them.
+        return f"LoginRequested(session_id={self.session_id!r}, seq={self.seq})"
+
+
+@dataclass(slots=True)
+class LoggedIn:
+    """The login completed (client: the response arrived; server: accepted)."""
+
+    session_id: str
+    reset: int
+
+
+@dataclass(slots=True)
+class SessionEnded:
+    """The session is over on this connection; no more payloads will flow.
+
+    ``reason`` is the eto ``LogoutReason`` (``LOGOUT_…``).  ``by_peer`` tells
+    whether the peer ended it (its logout reached us) or this side did
+    (our logout, a heartbeat timeout, a login timeout).  ``resumable`` is true
+    when the session may be continued on a new connection.
+    """
+
+    reason: int
+    by_peer: bool
+
+    @property
+    def resumable(self) -> bool:
+        """Whether the session may be continued on a new connection."""
+        return self.reason in RESUMABLE_REASONS
+
+
+Event = Received | LoginRequested | LoggedIn | SessionEnded
+
+
+def is_session_level(payload: Payload) -> bool:
+    """True for payloads of the session layer itself (never acted on twice)."""
+    ptype = payload.type
+    return ptype == _PAYLOAD_ETO or ptype == _PAYLOAD_LOGIN
+
+
+def logout_reason_name(reason: int) -> str:
+    """``LOGOUT_HEARTBEAT_TIMEOUT`` for 2, and so on (the number if unknown)."""
+    try:
+        return eto_pb2.LogoutReason.Name(reason)
+    except ValueError:
+        return str(reason)
+
+
+def session_payload(eto_type: int) -> Payload:
+    """A new session-only seto payload of the given eto type (seq unset)."""
+    payload = Payload(type=_PAYLOAD_ETO)
+    payload.eto_payload.type = eto_type
+    return payload
+
+
+class SessionCore:
+    """One connection of a session, as a state machine with no I/O.
+
+    Feed it the payloads the transport received with :meth:`receive_payloads`,
+    give it what the application sends with :meth:`send`, call :meth:`tick`
+    when :meth:`next_deadline` passes, and write out :meth:`payloads_to_send`.
+    """
+
+    def __init__(
+        self,
+        role: Role,
+        state: SessionState | None = None,
+        *,
+        now: float,
+        heartbeat_interval: float = DEFAULT_HEARTBEAT_INTERVAL,
+        heartbeat_timeout: float = DEFAULT_HEARTBEAT_TIMEOUT,
+        login_timeout: float = DEFAULT_LOGIN_TIMEOUT,
+    ) -> None:
+        if heartbeat_interval <= 0 or heartbeat_timeout <= 0 or login_timeout <= 0:
+            raise ValueError("heartbeat and login timings must be positive")
+        self.role = role
+        #: The session this connection serves.  On the server it is a fresh,
+        #: unregistered state until :meth:`accept_login` attaches the real one.
+        self.session = state if state is not None else SessionState()
+        self.state = State.AWAITING_LOGIN
+        self.heartbeat_interval = heartbeat_interval
+        self.heartbeat_timeout = heartbeat_timeout
+        self.login_timeout = login_timeout
+        self._out: list[bytes] = []
+        self._started = now
+        self._last_sent = now
+        self._last_received = now
+        # The inseq a REPLAY was last asked for on this connection: a gap is
+        # reported once, and asked again only once inseq has moved on.
+        self._replay_asked_at: int | None = None
+        # Server: frames that arrived behind the login, held until it is decided.
+        self._held: list[Payload] = []
+
+    # -- properties -----------------------------------------------------
+
+    @property
+    def inseq(self) -> int:
+        """The next seq expected from the peer."""
+        return self.session.inseq
+
+    @property
+    def outseq(self) -> int:
+        """The next seq this side will send."""
+        return self.session.outseq
+
+    # -- output ---------------------------------------------------------
+
+    def payloads_to_send(self) -> list[bytes]:
+        """Take every payload produced so far, in order, to be framed and written."""
+        out, self._out = self._out, []
+        return out
+
+    def send(self, payload: Payload, now: float) -> int:
+        """Number ``payload``, keep it for replay and frame it; return its seq.
+
+        Only allowed while logged in (use :meth:`login` and :meth:`logout` for
+        those payloads).
+        """
+        if self.state is not State.LOGGED_IN:
+            raise ProtocolError(f"cannot send while {self.state.value}")
+        return self._send(payload, now)
+
+    def _send(self, payload: Payload, now: float) -> int:
+        session = self.session
+        seq = session.outseq
+        eto = payload.eto_payload
+        eto.seq = seq
+        if not eto.HasField("type"):
+            eto.type = _ETO_NONE
+        try:
+            data = payload.SerializeToString()
+        except Exception as exc:  # EncodeError: a required field is missing
+            raise ProtocolError(f"cannot encode payload: {exc}") from exc
+        session.sent.append(seq, None if is_session_level(payload) else data)
+        session.outseq = seq + 1
+        self._out.append(data)
+        self._last_sent = now
+        if wire_log.isEnabledFor(logging.DEBUG):
+            wire_log.debug("%s sent %s", self.role.value, describe(payload))
+        return seq
+
+    def _send_session(self, eto_type: int, now: float, **fields: object) -> int:
+        payload = session_payload(eto_type)
+        eto = payload.eto_payload
+        for name, value in fields.items():
+            getattr(eto, name).CopyFrom(value)
+        return self._send(payload, now)
+
+    # -- login and logout ---------------------------------------------
+
+    def login(self, credentials: seto_pb2.Login, now: float) -> int:
+        """Client: send the login (new session, or resume ``session.session_id``)."""
+        if self.role is not Role.CLIENT:
+            raise ProtocolError("only a client logs in")
+        if self.state is not State.AWAITING_LOGIN:
+            raise ProtocolError(f"cannot log in while {self.state.value}")
+        payload = Payload(type=_PAYLOAD_LOGIN)
+        payload.login.CopyFrom(credentials)
+        payload.eto_payload.type = _ETO_LOGIN
+        if self.session.session_id:
+            payload.eto_payload.login.session = self.session.session_id
+        elif self.session.outseq != 1:
+            raise ProtocolError("a new session logs in with seq 1")
+        self.state = State.LOGGING_IN
+        self._started = now
+        return self._send(payload, now)
+
+    def accept_login(self, session: SessionState, now: float, **response: object) -> list[Event]:
+        """Server: attach ``session`` to this connection and answer the login.
+
+        ``session`` is a new :class:`SessionState` with its id set, or the state
+        of the session being resumed.  ``response`` may carry the
+        LoginResponse's ``email`` and ``id``.  Returns the events of any
+        payloads that arrived behind the login.
+        """
+        if self.role is not Role.SERVER or self.state is not State.LOGGING_IN:
+            raise ProtocolError("no login is waiting to be accepted")
+        if not session.session_id:
+            raise ValueError("the session needs an id before it is accepted")
+        login, self._held = self._held[0], self._held[1:]
+        login_seq = login.eto_payload.seq
+        self.session = session
+        if login_seq == session.inseq:
+            session.inseq += 1
+        # login_seq > inseq: the client sent payloads we never got; asked for
+        # below.  login_seq < inseq: the client lost track of what it sent;
+        # `reset` tells it where to continue.
+        self.state = State.LOGGED_IN
+        payload = session_payload(_ETO_LOGIN_RESPONSE)
+        resp = payload.eto_payload.login_response
+        resp.session = session.session_id
+        resp.reset = session.inseq
+        for name, value in response.items():
+            setattr(resp, name, value)
+        self._send(payload, now)
+        events: list[Event] = [LoggedIn(session.session_id, session.inseq)]
+        if login_seq > session.inseq:
+            self._ask_replay(now)
+        held, self._held = self._held, []
+        for held_payload in held:
+            self._handle(held_payload, now, events)
+        return events
+
+    def refuse_login(self, reason: int, now: float) -> list[Event]:
+        """Server: answer the login with LOGOUT ``reason`` and end."""
+        if self.role is not Role.SERVER or self.state is not State.LOGGING_IN:
+            raise ProtocolError("no login is waiting to be refused")
+        self._held.clear()
+        return self._end_with_logout(reason, now)
+
+    def logout(self, now: float, reason: int = eto_pb2.LOGOUT_NONE) -> None:
+        """End the session: send LOGOUT ``reason`` and wait for its confirmation."""
+        if self.state is not State.LOGGED_IN:
+            raise ProtocolError(f"cannot log out while {self.state.value}")
+        self._send_session(_ETO_LOGOUT, now, logout=eto_pb2.Logout(reason=reason))
+        self.state = State.LOGGING_OUT
+
+    def _end_with_logout(self, reason: int, now: float) -> list[Event]:
+        self._send_session(_ETO_LOGOUT, now, logout=eto_pb2.Logout(reason=reason))
+        self.state = State.CLOSED
+        return [SessionEnded(reason, by_peer=False)]
+
+    # -- timers ---------------------------------------------------------
+
+    def next_deadline(self) -> float | None:
+        """When :meth:`tick` next has something to do (``None``: nothing pending)."""
+        if self.state in (State.AWAITING_LOGIN, State.LOGGING_IN):
+            if self.role is Role.CLIENT and self.state is State.AWAITING_LOGIN:
+                return None
+            return self._started + self.login_timeout
+        if self.state is State.CLOSED:
+            return None
+        return min(
+            self._last_sent + self.heartbeat_interval,
+            self._last_received + self.heartbeat_timeout,
+        )
+
+    def tick(self, now: float) -> list[Event]:
+        """Do what time asks for: heartbeats, heartbeat and login timeouts."""
+        state = self.state
+        if state is State.CLOSED:
+            return []
+        if state in (State.AWAITING_LOGIN, State.LOGGING_IN):
+            if now < self._started + self.login_timeout:
+                return []
+            if self.role is Role.SERVER:
+                # No login in time (or the application never decided).
+                self._held.clear()
+                return self._end_with_logout(eto_pb2.LOGOUT_LOGIN_TIMEOUT, now)
+            if state is State.LOGGING_IN:
+                # The server never answered: give up on this connection, but
+                # keep the session resumable; nothing is sent.
+                self.state = State.CLOSED
+                return [SessionEnded(eto_pb2.LOGOUT_LOGIN_TIMEOUT, by_peer=False)]
+            return []
+        if now >= self._last_received + self.heartbeat_timeout:
+            log.warning(
+                "%s heard nothing for %.1fs: heartbeat timeout",
+                self.role.value,
+                now - self._last_received,
+            )
+            return self._end_with_logout(eto_pb2.LOGOUT_HEARTBEAT_TIMEOUT, now)
+        if state is State.LOGGED_IN and now >= self._last_sent + self.heartbeat_interval:
+            self._send_session(_ETO_HEARTBEAT, now)
+        return []
+
+    # -- input ------------------------------------------------------------
+
+    def receive_payloads(self, frames: list[bytes], now: float) -> list[Event]:
+        """Feed payloads from the transport; return what they mean, in order.
+
+        Raises :class:`~smarkets.errors.ProtocolError` for a payload that is not
+        a valid ``seto.Payload``; the connection is unusable afterwards.
+        """
+        events: list[Event] = []
+        if not frames:
+            return events
+        self._last_received = now
+        for frame in frames:
+            if self.state is State.CLOSED:
+                break
+            try:
+                payload = Payload.FromString(frame)
+            except DecodeError as exc:
+                raise ProtocolError(
+                    f"undecodable payload ({len(frame)} bytes): {exc or 'invalid protobuf'}"
+                ) from exc
+            if wire_log.isEnabledFor(logging.DEBUG):
+                wire_log.debug("%s received %s", self.role.value, describe(payload))
+            if self._held or (self.role is Role.SERVER and self.state is not State.LOGGED_IN):
+                self._receive_before_login(payload, now, events)
+            else:
+                self._handle(payload, now, events)
+        return events
+
+    def _receive_before_login(self, payload: Payload, now: float, events: list[Event]) -> None:
+        """Server: the first payload must be a login; hold what follows it."""
+        if self.state is State.LOGGING_IN:
+            self._held.append(payload)
+            return
+        eto = payload.eto_payload
+        if payload.type != _PAYLOAD_LOGIN or eto.type != _ETO_LOGIN:
+            log.info("first payload was not a login (seq %d): refusing", eto.seq)
+            events.extend(self._end_with_logout(eto_pb2.LOGOUT_LOGIN_NOT_FIRST_SEQ, now))
+            return
+        session_id = eto.login.session if eto.HasField("login") else ""
+        if not session_id and eto.seq != 1:
+            log.info("new session logged in with seq %d: refusing", eto.seq)
+            events.extend(self._end_with_logout(eto_pb2.LOGOUT_LOGIN_NOT_FIRST_SEQ, now))
+            return
+        self.state = State.LOGGING_IN
+        self._held.append(payload)
+        events.append(LoginRequested(payload, session_id or None, eto.seq))
+
+    def _handle(self, payload: Payload, now: float, events: list[Event]) -> None:
+        """Apply the sequencing rules to one payload from the peer."""
+        eto = payload.eto_payload
+        seq = eto.seq
+        session = self.session
+        inseq = session.inseq
+        if payload.type == _PAYLOAD_ETO or payload.type == _PAYLOAD_LOGIN:
+            self._handle_session_level(payload, eto, seq, now, events)
+            return
+        if seq == inseq:
+            session.inseq = inseq + 1
+            events.append(Received(payload))
+        elif seq > inseq:
+            self._gap(seq, now)
+        elif wire_log.isEnabledFor(logging.DEBUG):
+            wire_log.debug("dropped duplicate seq %d (expecting %d)", seq, inseq)
+
+    def _handle_session_level(
+        self, payload: Payload, eto: eto_pb2.Payload, seq: int, now: float, events: list[Event]
+    ) -> None:
+        session = self.session
+        inseq = session.inseq
+        # The answer to our login is acted on whatever its seq: a refusal comes
+        # from a server connection that has no session, numbered from 1.
+        answering_login = self.state is State.LOGGING_IN
+        if seq < inseq and not answering_login:
+            return  # a duplicate, or the replayed copy of one already handled
+        if seq == inseq:
+            session.inseq = inseq + 1
+        if eto.type != _ETO_GAPFILL and not eto.is_replay:
+            # Acted on now, even when early: see the module docstring.
+            mark = len(events)
+            if self._act(eto, seq, now, events):
+                events.insert(mark, Received(payload))
+        if seq > inseq:
+            self._gap(seq, now)
+
+    def _act(self, eto: eto_pb2.Payload, seq: int, now: float, events: list[Event]) -> bool:
+        """Do what a session-level payload asks; False if it is to be ignored."""
+        etype = eto.type
+        if etype == _ETO_HEARTBEAT:
+            if self.role is Role.CLIENT and self.state is State.LOGGED_IN:
+                self._send_session(_ETO_HEARTBEAT, now)
+        elif etype == _ETO_PING:
+            if self.state is State.LOGGED_IN:
+                self._send_session(_ETO_PONG, now)
+        elif etype == _ETO_REPLAY:
+            return self._replay(eto.replay.seq, now, events)
+        elif etype == _ETO_LOGIN_RESPONSE:
+            return self._login_response(eto, seq, events)
+        elif etype == _ETO_LOGOUT:
+            self._peer_logout(eto, now, events)
+        elif etype == _ETO_LOGIN:
+            log.warning("login received on a logged-in connection (seq %d): ignored", seq)
+            return False
+        return True
+
+    def _login_response(self, eto: eto_pb2.Payload, seq: int, events: list[Event]) -> bool:
+        if self.role is not Role.CLIENT or self.state is not State.LOGGING_IN:
+            log.warning("unexpected login response (seq %d): ignored", seq)
+            return False
+        response = eto.login_response
+        session = self.session
+        session.session_id = response.session
+        reset = response.reset if response.HasField("reset") else session.outseq
+        if reset > session.outseq:
+            log.warning(
+                "server expects seq %d but we are at %d: continuing from %d",
+                reset,
+                session.outseq,
+                reset,
+            )
+            session.outseq = reset
+            session.sent.clear(first_seq=reset)
+        # reset < outseq: the server missed some of ours and will ask (REPLAY).
+        self.state = State.LOGGED_IN
+        events.append(LoggedIn(response.session, reset))
+        return True
+
+    def _peer_logout(self, eto: eto_pb2.Payload, now: float, events: list[Event]) -> None:
+        reason = eto.logout.reason if eto.HasField("logout") else eto_pb2.LOGOUT_NONE
+        if self.state is State.LOGGING_OUT:
+            # Our logout confirmed (or both sides logged out at once).
+            self.state = State.CLOSED
+            events.append(SessionEnded(reason, by_peer=False))
+            return
+        if self.state is not State.CLOSED:
+            if self.state is State.LOGGED_IN:
+                self._send_session(
+                    _ETO_LOGOUT, now, logout=eto_pb2.Logout(reason=eto_pb2.LOGOUT_CONFIRMATION)
+                )
+            self.state = State.CLOSED
+            events.append(SessionEnded(reason, by_peer=True))
+
+    def _gap(self, seq: int, now: float) -> None:
+        """Payloads below ``seq`` were lost: ask for them once per gap."""
+        inseq = self.session.inseq
+        if self._replay_asked_at == inseq or self.state is not State.LOGGED_IN:
+            return
+        log.info("gap: got seq %d, expecting %d; asking for a replay", seq, inseq)
+        self._ask_replay(now)
+
+    def _ask_replay(self, now: float) -> None:
+        inseq = self.session.inseq
+        self._replay_asked_at = inseq
+        self._send_session(_ETO_REPLAY, now, replay=eto_pb2.Replay(seq=inseq))
+
+    def _replay(self, from_seq: int, now: float, events: list[Event]) -> bool:
+        """Resend everything from ``from_seq`` on, as the peer asked."""
+        sent = self.session.sent
+        if from_seq < 1:
+            log.warning("ignoring a replay request for seq %d", from_seq)
+            return False
+        # An empty store keeps nothing before outseq (e.g. a client resumed
+        # from saved numbers without its sent payloads).
+        oldest = sent.first_seq if len(sent) else self.session.outseq
+        if from_seq < oldest:
+            log.warning(
+                "replay from seq %d asked, but only seq %d onward is kept: ending the session",
+                from_seq,
+                oldest,
+            )
+            events.extend(self._end_with_logout(eto_pb2.LOGOUT_UNKNOWN_SESSION, now))
+            return False
+        count = 0
+        out = self._out
+        for seq, data in sent.since(from_seq):
+            if data is None:
+                gapfill = session_payload(_ETO_GAPFILL)
+                gapfill.eto_payload.seq = seq
+                gapfill.eto_payload.is_replay = True
+                data = gapfill.SerializeToString()
+            else:
+                data = data + _IS_REPLAY_SUFFIX
+            out.append(data)
+            count += 1
+        if count:
+            self._last_sent = now
+        log.info("replayed %d payloads from seq %d", count, from_seq)
+        return True
