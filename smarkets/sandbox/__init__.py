@@ -1,0 +1,1 @@
+"""The sandbox exchange: a small in-process exchange to run the client against."""

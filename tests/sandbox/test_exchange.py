@@ -1,0 +1,1246 @@
+"""Tests of the sandbox exchange core: validation, matching, money, cancels, settlement."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from google.protobuf import text_format
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+
+from smarkets.proto import seto_pb2
+from smarkets.sandbox.exchange import (
+    Exchange,
+    Output,
+    ToAccount,
+    ToMarket,
+    buy_cost,
+    reservation,
+    sell_cost,
+)
+
+BUY = seto_pb2.SIDE_BUY
+SELL = seto_pb2.SIDE_SELL
+GTC = seto_pb2.TIME_IN_FORCE_GOOD_TIL_CANCELLED
+IOC = seto_pb2.TIME_IN_FORCE_IMMEDIATE_OR_CANCEL
+
+NOW = 1_700_000_000.25
+NOW_US = 1_700_000_000_250_000
+EVENT = 100
+MARKET, HOME, AWAY, DRAW = 10, 11, 12, 13
+OTHER, YES, NO = 20, 21, 22
+BALANCE = 1_000_000
+ALICE, BOB, CAROL = 1, 2, 3
+A, B, C = ToAccount(ALICE), ToAccount(BOB), ToAccount(CAROL)
+M, M2 = ToMarket(MARKET), ToMarket(OTHER)
+
+
+@pytest.fixture
+def ex() -> Exchange:
+    ex = Exchange(clock=lambda: NOW)
+    assert ex.add_account("alice", BALANCE) == ALICE
+    assert ex.add_account("bob", BALANCE) == BOB
+    assert ex.add_account("carol", BALANCE) == CAROL
+    ex.add_market(
+        MARKET,
+        "Full time result",
+        EVENT,
+        "Reds v Blues",
+        [(HOME, "Reds"), (AWAY, "Blues"), (DRAW, "Draw")],
+    )
+    ex.add_market(OTHER, "Both teams score", EVENT, "Reds v Blues", [(YES, "Yes"), (NO, "No")])
+    return ex
+
+
+def create(
+    *,
+    market: int | None = MARKET,
+    contract: int | None = HOME,
+    side: int | None = BUY,
+    quantity: int | None = 10_000,
+    price: int | None = 5000,
+    tif: int | None = None,
+    reference: str | None = None,
+) -> seto_pb2.OrderCreate:
+    msg = seto_pb2.OrderCreate()
+    if market is not None:
+        msg.market.low = market
+    if contract is not None:
+        msg.contract.low = contract
+    if side is not None:
+        msg.side = side
+    if quantity is not None:
+        msg.quantity = quantity
+    if price is not None:
+        msg.price = price
+    if tif is not None:
+        msg.time_in_force = tif
+    if reference is not None:
+        msg.reference = reference
+    return msg
+
+
+def show(outputs: list[Output]) -> list[tuple[object, str]]:
+    """Outputs as (recipient, one-line text) for readable comparisons."""
+    return [(to, text_format.MessageToString(p, as_one_line=True)) for to, p in outputs]
+
+
+def expect(*pairs: tuple[object, str]) -> list[tuple[object, str]]:
+    """Expected outputs written as text, normalised like :func:`show`."""
+    return [
+        (
+            to,
+            text_format.MessageToString(
+                text_format.Parse(text, seto_pb2.Payload()), as_one_line=True
+            ),
+        )
+        for to, text in pairs
+    ]
+
+
+def text(payload: seto_pb2.Payload) -> str:
+    return text_format.MessageToString(payload, as_one_line=True)
+
+
+def parse(pb_text: str) -> str:
+    return text(text_format.Parse(pb_text, seto_pb2.Payload()))
+
+
+def state(ex: Exchange, account: int) -> tuple[int, int, int, int]:
+    """(cash, exposure, available, staked) from the public account_state payload."""
+    msg = ex.account_state(account).account_state
+    return msg.cash, msg.exposure, msg.available, msg.staked
+
+
+def accepted(seq: int, order: int, reference: str | None = None) -> str:
+    ref = f' reference: "{reference}"' if reference is not None else ""
+    return (
+        f"type: PAYLOAD_ORDER_ACCEPTED order_accepted"
+        f" {{ seq: {seq} order {{ low: {order} }}{ref} }}"
+    )
+
+
+def rejected(seq: int, reason: str, reference: str | None = None) -> str:
+    ref = f' reference: "{reference}"' if reference is not None else ""
+    return (
+        f"type: PAYLOAD_ORDER_REJECTED order_rejected"
+        f" {{ seq: {seq} reason: ORDER_REJECTED_{reason}{ref} }}"
+    )
+
+
+def executed(
+    order: int,
+    price: int,
+    quantity: int,
+    side: int,
+    seq: int,
+    remaining: int,
+    contract: int = HOME,
+    market: int = MARKET,
+    reference: str | None = None,
+) -> str:
+    ref = f' reference: "{reference}"' if reference is not None else ""
+    side_name = "SIDE_BUY" if side == BUY else "SIDE_SELL"
+    return (
+        f"type: PAYLOAD_ORDER_EXECUTED order_executed {{ order {{ low: {order} }} price: {price}"
+        f" quantity: {quantity} side: {side_name} market {{ low: {market} }}"
+        f" contract {{ low: {contract} }} seq: {seq}{ref} remaining: {remaining} }}"
+    )
+
+
+def quotes(body: str, volume: int = 0, contract: int = HOME, market: int = MARKET) -> str:
+    return (
+        f"type: PAYLOAD_CONTRACT_QUOTES contract_quotes {{ contract {{ low: {contract} }}"
+        f" market {{ low: {market} }} {body} volume: {volume} }}"
+    )
+
+
+def place(ex: Exchange, account: int, seq: int, **kwargs: object) -> list[Output]:
+    return ex.place_order(account, create(**kwargs), seq)
+
+
+# --- recipients ----------------------------------------------------------------------------------
+
+
+def test_recipients_are_small_frozen_values() -> None:
+    assert ToAccount(1) == ToAccount(1)
+    assert ToAccount(1) != ToMarket(1)
+    assert {ToAccount(1), ToAccount(1), ToMarket(1)} == {ToAccount(1), ToMarket(1)}
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        ToAccount(1).account_id = 2  # type: ignore[misc]
+    assert not hasattr(ToMarket(1), "__dict__")
+
+
+# --- costs ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("quantity", "price", "buy", "sell"),
+    [(10_000, 2500, 2500, 7500), (1999, 5001, 999, 1000), (1000, 1, 0, 1000), (1000, 9999, 999, 1)],
+)
+def test_costs(quantity: int, price: int, buy: int, sell: int) -> None:
+    assert buy_cost(quantity, price) == buy
+    assert sell_cost(quantity, price) == sell
+    assert reservation(BUY, quantity, price) == buy
+    assert reservation(SELL, quantity, price) == sell
+
+
+# --- accepting and validating --------------------------------------------------------------------
+
+
+def test_resting_order_is_accepted_and_published(ex: Exchange) -> None:
+    out = place(ex, ALICE, 7, quantity=10_000, price=2500, reference="first")
+    assert show(out) == expect(
+        (A, accepted(7, 1, "first")),
+        (M, quotes("bids { price: 2500 quantity: 10000 }")),
+    )
+    assert state(ex, ALICE) == (BALANCE, 2500, BALANCE - 2500, 0)
+    assert text(ex.open_orders(ALICE, seq=8)) == parse(
+        "type: PAYLOAD_ORDERS orders { seq: 8 orders { order { low: 1 } market { low: 10 }"
+        " contract { low: 11 } side: SIDE_BUY price: 2500 quantity: 10000 remaining: 10000"
+        ' time_in_force: TIME_IN_FORCE_GOOD_TIL_CANCELLED reference: "first" } }'
+    )
+
+
+def test_order_ids_count_up_from_one_and_sell_reserves_the_rest(ex: Exchange) -> None:
+    place(ex, ALICE, 1, price=3000)
+    out = place(ex, BOB, 1, side=SELL, price=6000, quantity=20_000)
+    assert show(out) == expect(
+        (B, accepted(1, 2)),
+        (M, quotes("offers { price: 6000 quantity: 20000 }")),
+    )
+    assert state(ex, BOB) == (BALANCE, 8000, BALANCE - 8000, 0)
+
+
+def test_empty_order_create_names_every_missing_field(ex: Exchange) -> None:
+    out = ex.place_order(ALICE, seto_pb2.OrderCreate(), 3)
+    assert show(out) == expect(
+        (
+            A,
+            "type: PAYLOAD_ORDER_INVALID order_invalid { seq: 3"
+            " reasons: ORDER_INVALID_INVALID_PRICE reasons: ORDER_INVALID_INVALID_QUANTITY"
+            " reasons: ORDER_INVALID_INVALID_SIDE"
+            " reasons: ORDER_INVALID_INVALID_MARKET reasons: ORDER_INVALID_INVALID_CONTRACT }",
+        )
+    )
+
+
+@pytest.mark.parametrize(
+    ("fields", "reason"),
+    [
+        ({"price": None}, "INVALID_PRICE"),
+        ({"price": 0}, "INVALID_PRICE"),
+        ({"price": 10_000}, "INVALID_PRICE"),
+        ({"quantity": None}, "INVALID_QUANTITY"),
+        ({"quantity": 999}, "INVALID_QUANTITY"),
+        ({"side": None}, "INVALID_SIDE"),
+        ({"market": None}, "INVALID_MARKET"),
+        ({"contract": None}, "INVALID_CONTRACT"),
+    ],
+)
+def test_one_invalid_field(ex: Exchange, fields: dict[str, int | None], reason: str) -> None:
+    out = place(ex, ALICE, 5, reference="mine", **fields)
+    assert show(out) == expect(
+        (
+            A,
+            "type: PAYLOAD_ORDER_INVALID order_invalid"
+            f' {{ seq: 5 reasons: ORDER_INVALID_{reason} reference: "mine" }}',
+        )
+    )
+    assert state(ex, ALICE) == (BALANCE, 0, BALANCE, 0)
+
+
+def test_reference_limit_is_64_bytes_of_utf8(ex: Exchange) -> None:
+    ok = "é" * 32  # 64 bytes
+    too_long = "é" * 32 + "x"  # 33 characters, 65 bytes
+    assert show(place(ex, ALICE, 1, reference=ok))[0] == (A, parse(accepted(1, 1, ok)))
+    assert show(place(ex, ALICE, 2, reference=too_long, price=0)) == expect(
+        (
+            A,
+            "type: PAYLOAD_ORDER_INVALID order_invalid"
+            " { seq: 2 reasons: ORDER_INVALID_INVALID_PRICE"
+            f' reasons: ORDER_INVALID_INVALID_REFERENCE reference: "{too_long}" }}',
+        )
+    )
+    assert show(place(ex, ALICE, 3, reference="x" * 65)) == expect(
+        (
+            A,
+            "type: PAYLOAD_ORDER_INVALID order_invalid { seq: 3"
+            f' reasons: ORDER_INVALID_INVALID_REFERENCE reference: "{"x" * 65}" }}',
+        )
+    )
+
+
+def _with_raw_field(msg: seto_pb2.OrderCreate, raw: bytes) -> seto_pb2.OrderCreate:
+    """The message as received from the wire with one more (raw-encoded) field."""
+    return seto_pb2.OrderCreate.FromString(msg.SerializeToString() + raw)
+
+
+def test_unknown_side_number_on_the_wire_is_invalid_side(ex: Exchange) -> None:
+    wire = _with_raw_field(create(side=None), b"\x18\x07")  # field 3 (side) = 7
+    assert not wire.HasField("side")
+    assert show(ex.place_order(ALICE, wire, 4)) == expect(
+        (
+            A,
+            "type: PAYLOAD_ORDER_INVALID order_invalid"
+            " { seq: 4 reasons: ORDER_INVALID_INVALID_SIDE }",
+        )
+    )
+
+
+def test_unknown_time_in_force_number_on_the_wire_is_invalid(ex: Exchange) -> None:
+    wire = _with_raw_field(create(), b"\x30\x09")  # field 6 (time_in_force) = 9
+    assert not wire.HasField("time_in_force")
+    assert show(ex.place_order(ALICE, wire, 4)) == expect(
+        (
+            A,
+            "type: PAYLOAD_ORDER_INVALID order_invalid"
+            " { seq: 4 reasons: ORDER_INVALID_INVALID_TIME_IN_FORCE }",
+        )
+    )
+
+
+def test_unknown_other_fields_are_ignored(ex: Exchange) -> None:
+    wire = _with_raw_field(create(), b"\xf8\x06\x01")  # field 111 = 1
+    assert show(ex.place_order(ALICE, wire, 4))[0] == (A, parse(accepted(4, 1)))
+
+
+def test_missing_time_in_force_means_good_til_cancelled(ex: Exchange) -> None:
+    place(ex, ALICE, 1, side=SELL, price=5000, quantity=1000)
+    place(ex, BOB, 1, price=5000, quantity=3000)  # fills 1000, rests 2000
+    info = ex.open_orders(BOB).orders.orders
+    assert [(o.order.low, o.remaining, o.time_in_force) for o in info] == [(2, 2000, GTC)]
+
+
+# --- rejections ----------------------------------------------------------------------------------
+
+
+def test_unknown_market(ex: Exchange) -> None:
+    assert show(place(ex, ALICE, 9, market=99, reference="r")) == expect(
+        (A, rejected(9, "MARKET_NOT_FOUND", "r"))
+    )
+
+
+@pytest.mark.parametrize("contract", [99, YES])
+def test_unknown_contract_or_one_of_another_market(ex: Exchange, contract: int) -> None:
+    assert show(place(ex, ALICE, 9, contract=contract)) == expect(
+        (A, rejected(9, "CONTRACT_NOT_FOUND"))
+    )
+
+
+def test_halted_market_refuses_orders_until_reopened(ex: Exchange) -> None:
+    place(ex, BOB, 1, side=SELL, price=5000)
+    assert show(ex.halt(MARKET)) == expect(
+        (
+            M,
+            "type: PAYLOAD_MARKET_STATE market_state"
+            " { market { low: 10 } state: MARKET_STATUS_HALTED }",
+        )
+    )
+    assert show(place(ex, ALICE, 1, price=5000, reference="h")) == expect(
+        (A, rejected(1, "MARKET_HALTED", "h"))
+    )
+    # The other market is unaffected.
+    assert show(place(ex, ALICE, 2, market=OTHER, contract=YES))[0] == (A, parse(accepted(2, 2)))
+    assert show(ex.reopen(MARKET)) == expect(
+        (
+            M,
+            "type: PAYLOAD_MARKET_STATE market_state"
+            " { market { low: 10 } state: MARKET_STATUS_OPEN }",
+        )
+    )
+    # Bob's order stayed on the book through the halt and now trades.
+    out = place(ex, ALICE, 3, price=5000)
+    assert show(out)[:3] == expect(
+        (A, accepted(3, 3)),
+        (A, executed(3, 5000, 10_000, BUY, 3, 0)),
+        (B, executed(1, 5000, 10_000, SELL, 1, 0)),
+    )
+
+
+def test_settled_market_refuses_orders(ex: Exchange) -> None:
+    ex.settle(MARKET, HOME)
+    assert show(place(ex, ALICE, 1)) == expect((A, rejected(1, "MARKET_SETTLED")))
+
+
+def test_open_order_limit() -> None:
+    ex = Exchange(clock=lambda: NOW, max_open_orders=2)
+    ex.add_account("alice", BALANCE)
+    ex.add_account("bob", BALANCE)
+    ex.add_market(MARKET, "m", EVENT, "e", [(HOME, "h")])
+    place(ex, ALICE, 1, price=1000)
+    place(ex, ALICE, 2, price=1100)
+    assert show(place(ex, ALICE, 3, price=1200)) == expect((A, rejected(3, "LIMIT_EXCEEDED")))
+    # Another account has its own allowance.
+    assert show(place(ex, BOB, 1, side=SELL, price=9000))[0] == (B, parse(accepted(1, 3)))
+    ex.cancel_order(ALICE, 1, 4)
+    assert show(place(ex, ALICE, 5, price=1200))[0] == (A, parse(accepted(5, 4)))
+    # Orders that trade away completely never count.
+    ex.cancel_order(ALICE, 4, 6)
+    place(ex, ALICE, 7, price=9000, quantity=1000, tif=IOC)
+    assert len(ex.open_orders(ALICE).orders.orders) == 1
+    assert show(place(ex, ALICE, 8, price=1300))[0] == (A, parse(accepted(8, 6)))
+
+
+def test_insufficient_funds_at_the_boundary() -> None:
+    ex = Exchange(clock=lambda: NOW)
+    ex.add_account("alice", 2500)
+    ex.add_market(MARKET, "m", EVENT, "e", [(HOME, "h")])
+    # 10,000 at 2501 costs 2501: one unit too many.
+    assert show(place(ex, ALICE, 1, price=2501)) == expect((A, rejected(1, "INSUFFICIENT_FUNDS")))
+    assert show(place(ex, ALICE, 2, price=2500))[0] == (A, parse(accepted(2, 1)))
+    assert state(ex, ALICE) == (2500, 2500, 0, 0)
+    # Nothing is left for even the cheapest order.
+    assert show(place(ex, ALICE, 3, price=10, quantity=1000)) == expect(
+        (A, rejected(3, "INSUFFICIENT_FUNDS"))
+    )
+    # A sell of 10,000 at 7500 also costs 2500; freed by cancelling the buy it fits exactly.
+    ex.cancel_order(ALICE, 1, 4)
+    assert show(place(ex, ALICE, 5, side=SELL, price=7500))[0] == (A, parse(accepted(5, 2)))
+    assert state(ex, ALICE) == (2500, 2500, 0, 0)
+
+
+def test_crossed_self_rejects_the_whole_order_before_any_fill(ex: Exchange) -> None:
+    place(ex, BOB, 1, side=SELL, price=4000, quantity=5000)  # order 1, best offer
+    place(ex, ALICE, 1, side=SELL, price=5000, quantity=5000)  # order 2
+    before = text(ex.market_snapshot(MARKET))
+    assert show(place(ex, ALICE, 2, price=5000, reference="x")) == expect(
+        (A, rejected(2, "CROSSED_SELF", "x"))
+    )
+    assert text(ex.market_snapshot(MARKET)) == before
+    # Not crossing her own offer, she may trade with Bob's.
+    out = place(ex, ALICE, 3, price=4999, quantity=5000)
+    assert show(out)[:2] == expect((A, accepted(3, 3)), (A, executed(3, 4000, 5000, BUY, 3, 0)))
+
+
+def test_crossed_self_on_the_sell_side_and_other_contracts_are_independent(ex: Exchange) -> None:
+    place(ex, ALICE, 1, price=4000)
+    assert show(place(ex, ALICE, 2, side=SELL, price=3000)) == expect(
+        (A, rejected(2, "CROSSED_SELF"))
+    )
+    assert show(place(ex, ALICE, 3, side=SELL, price=4001))[0] == (A, parse(accepted(3, 2)))
+    assert show(place(ex, ALICE, 4, side=SELL, price=3000, contract=AWAY))[0] == (
+        A,
+        parse(accepted(4, 3)),
+    )
+
+
+def test_rejection_order_funds_before_crossed_self() -> None:
+    ex = Exchange(clock=lambda: NOW)
+    ex.add_account("alice", 5000)
+    ex.add_market(MARKET, "m", EVENT, "e", [(HOME, "h")])
+    place(ex, ALICE, 1, side=SELL, price=5000)  # reserves 5000: nothing left
+    assert show(place(ex, ALICE, 2, price=6000)) == expect((A, rejected(2, "INSUFFICIENT_FUNDS")))
+
+
+# --- matching ------------------------------------------------------------------------------------
+
+
+def test_full_match_at_the_resting_price(ex: Exchange) -> None:
+    place(ex, BOB, 4, side=SELL, price=4000, reference="bob's")
+    out = place(ex, ALICE, 9, price=5000, reference="alice's")
+    assert show(out) == expect(
+        (A, accepted(9, 2, "alice's")),
+        (A, executed(2, 4000, 10_000, BUY, 9, 0, reference="alice's")),
+        (B, executed(1, 4000, 10_000, SELL, 4, 0, reference="bob's")),
+        (
+            M,
+            quotes(
+                "offers { price: 4000 quantity: 0 }"
+                f" executions {{ price: 4000 quantity: 10000 side: SIDE_BUY timestamp: {NOW_US} }}",
+                volume=10_000,
+            ),
+        ),
+    )
+    assert state(ex, ALICE) == (BALANCE - 4000, 0, BALANCE - 4000, 4000)
+    assert state(ex, BOB) == (BALANCE - 6000, 0, BALANCE - 6000, 6000)
+    assert ex.open_orders(ALICE).orders.orders == []
+    assert ex.open_orders(BOB).orders.orders == []
+
+
+def test_price_time_priority_and_partial_fill_of_the_taker(ex: Exchange) -> None:
+    place(ex, BOB, 1, side=SELL, price=4000, quantity=2000)  # order 1
+    place(ex, CAROL, 1, side=SELL, price=4000, quantity=3000)  # order 2
+    place(ex, CAROL, 2, side=SELL, price=3900, quantity=1000)  # order 3
+    place(ex, BOB, 2, side=SELL, price=4100, quantity=1000)  # order 4: above the limit
+    out = place(ex, ALICE, 1, price=4000, quantity=8000)
+    t = f"timestamp: {NOW_US}"
+    assert show(out) == expect(
+        (A, accepted(1, 5)),
+        (A, executed(5, 3900, 1000, BUY, 1, 7000)),
+        (C, executed(3, 3900, 1000, SELL, 2, 0)),
+        (A, executed(5, 4000, 2000, BUY, 1, 5000)),
+        (B, executed(1, 4000, 2000, SELL, 1, 0)),
+        (A, executed(5, 4000, 3000, BUY, 1, 2000)),
+        (C, executed(2, 4000, 3000, SELL, 1, 0)),
+        (
+            M,
+            quotes(
+                "bids { price: 4000 quantity: 2000 }"
+                " offers { price: 3900 quantity: 0 } offers { price: 4000 quantity: 0 }"
+                f" executions {{ price: 3900 quantity: 1000 side: SIDE_BUY {t} }}"
+                f" executions {{ price: 4000 quantity: 2000 side: SIDE_BUY {t} }}"
+                f" executions {{ price: 4000 quantity: 3000 side: SIDE_BUY {t} }}",
+                volume=6000,
+            ),
+        ),
+    )
+    # The rest of Alice's order rests and reserves at its limit.
+    assert state(ex, ALICE) == (BALANCE - 390 - 800 - 1200, 800, BALANCE - 2390 - 800, 2390)
+    assert ex.market_snapshot(MARKET).market_quotes.contract_quotes[0].offers[0].price == 4100
+
+
+def test_sell_taker_hits_highest_bids_and_partially_fills_the_maker(ex: Exchange) -> None:
+    place(ex, BOB, 1, price=6000, quantity=5000)  # order 1
+    place(ex, CAROL, 1, price=6500, quantity=1000)  # order 2
+    out = place(ex, ALICE, 1, side=SELL, price=6000, quantity=3000)
+    assert show(out)[1:5] == expect(
+        (A, executed(3, 6500, 1000, SELL, 1, 2000)),
+        (C, executed(2, 6500, 1000, BUY, 1, 0)),
+        (A, executed(3, 6000, 2000, SELL, 1, 0)),
+        (B, executed(1, 6000, 2000, BUY, 1, 3000)),
+    )
+    assert show(out)[5] == (
+        M,
+        parse(
+            quotes(
+                "bids { price: 6500 quantity: 0 } bids { price: 6000 quantity: 3000 }"
+                f" executions {{ price: 6500 quantity: 1000 side: SIDE_SELL timestamp: {NOW_US} }}"
+                f" executions {{ price: 6000 quantity: 2000 side: SIDE_SELL timestamp: {NOW_US} }}",
+                volume=3000,
+            )
+        ),
+    )
+    # Bob's remaining 3000 at 6000 reserves 1800; his fill staked 1200.
+    assert state(ex, BOB) == (BALANCE - 1200, 1800, BALANCE - 3000, 1200)
+    # Alice sold 1000 at 6500 (stake 350) and 2000 at 6000 (stake 800).
+    assert state(ex, ALICE) == (BALANCE - 1150, 0, BALANCE - 1150, 1150)
+
+
+def test_immediate_or_cancel_remainder_is_cancelled(ex: Exchange) -> None:
+    place(ex, BOB, 1, side=SELL, price=5000, quantity=4000)
+    out = place(ex, ALICE, 2, price=5500, quantity=10_000, tif=IOC, reference="ioc")
+    assert show(out) == expect(
+        (A, accepted(2, 2, "ioc")),
+        (A, executed(2, 5000, 4000, BUY, 2, 6000, reference="ioc")),
+        (B, executed(1, 5000, 4000, SELL, 1, 0)),
+        (
+            A,
+            "type: PAYLOAD_ORDER_CANCELLED order_cancelled { order { low: 2 }"
+            ' reason: ORDER_CANCELLED_IMMEDIATE_OR_CANCEL quantity: 6000 reference: "ioc" }',
+        ),
+        (
+            M,
+            quotes(
+                "offers { price: 5000 quantity: 0 }"
+                f" executions {{ price: 5000 quantity: 4000 side: SIDE_BUY timestamp: {NOW_US} }}",
+                volume=4000,
+            ),
+        ),
+    )
+    assert state(ex, ALICE) == (BALANCE - 2000, 0, BALANCE - 2000, 2000)
+    assert ex.open_orders(ALICE).orders.orders == []
+
+
+def test_immediate_or_cancel_with_nothing_to_match_leaves_the_book_alone(ex: Exchange) -> None:
+    out = place(ex, ALICE, 2, price=5500, quantity=1000, tif=IOC)
+    assert show(out) == expect(
+        (A, accepted(2, 1)),
+        (
+            A,
+            "type: PAYLOAD_ORDER_CANCELLED order_cancelled { order { low: 1 }"
+            " reason: ORDER_CANCELLED_IMMEDIATE_OR_CANCEL quantity: 1000 }",
+        ),
+    )
+    assert state(ex, ALICE) == (BALANCE, 0, BALANCE, 0)
+
+
+def test_each_fill_is_stamped_with_the_clock() -> None:
+    times = iter([10.0, 20.5])
+    ex = Exchange(clock=lambda: next(times))
+    ex.add_account("alice", BALANCE)
+    ex.add_account("bob", BALANCE)
+    ex.add_market(MARKET, "m", EVENT, "e", [(HOME, "h")])
+    place(ex, BOB, 1, side=SELL, price=5000, quantity=5000)  # no trade: clock not read
+    first = place(ex, ALICE, 1, price=5000, quantity=1000)
+    second = place(ex, ALICE, 2, price=5000, quantity=1000)
+    assert [e.timestamp for e in first[-1][1].contract_quotes.executions] == [10_000_000]
+    assert [e.timestamp for e in second[-1][1].contract_quotes.executions] == [20_500_000]
+
+
+# --- money ---------------------------------------------------------------------------------------
+
+
+def test_resting_sell_filled_in_pieces_never_pays_more_than_it_reserved() -> None:
+    # sell_cost(3998, 5001) == 1999, but sell_cost(1999, 5001) == 1000 twice would be 2000:
+    # the maker rounds down instead (999 per piece), the takers pay the rounding.
+    ex = Exchange(clock=lambda: NOW)
+    seller = ex.add_account("seller", 1999)
+    b1 = ex.add_account("b1", 1000)
+    b2 = ex.add_account("b2", 1000)
+    ex.add_market(MARKET, "m", EVENT, "e", [(HOME, "h")])
+    place(ex, seller, 1, side=SELL, price=5001, quantity=3998)
+    assert state(ex, seller) == (1999, 1999, 0, 0)
+    place(ex, b1, 1, price=5001, quantity=1999)
+    assert state(ex, seller) == (1000, 1000, 0, 999)
+    assert state(ex, b1) == (0, 0, 0, 1000)
+    place(ex, b2, 1, price=5001, quantity=1999)
+    assert state(ex, seller) == (1, 0, 1, 1998)
+    assert state(ex, b2) == (0, 0, 0, 1000)
+    ex.check_invariants()
+    ex.settle(MARKET, HOME)  # the buyers win 1999 each
+    assert [state(ex, a) for a in (seller, b1, b2)] == [
+        (1, 0, 1, 0),
+        (1999, 0, 1999, 0),
+        (1999, 0, 1999, 0),
+    ]
+
+
+def test_taker_that_cannot_pay_the_rounding_is_rejected() -> None:
+    ex = Exchange(clock=lambda: NOW)
+    seller = ex.add_account("seller", BALANCE)
+    buyer = ex.add_account("buyer", 999)
+    ex.add_market(MARKET, "m", EVENT, "e", [(HOME, "h")])
+    place(ex, seller, 1, side=SELL, price=5001, quantity=1999)
+    # buy_cost(1999, 5001) == 999 fits, but as taker the buyer's stake would be 1000.
+    assert buy_cost(1999, 5001) == 999
+    assert show(place(ex, buyer, 1, price=5001, quantity=1999)) == expect(
+        (ToAccount(buyer), rejected(1, "INSUFFICIENT_FUNDS"))
+    )
+    assert state(ex, buyer) == (999, 0, 999, 0)
+
+
+def test_a_taker_sell_pays_exactly_sell_cost(ex: Exchange) -> None:
+    place(ex, BOB, 1, price=5001, quantity=1999)
+    place(ex, ALICE, 1, side=SELL, price=5001, quantity=1999)
+    assert state(ex, BOB)[3] == buy_cost(1999, 5001) == 999
+    assert state(ex, ALICE)[3] == sell_cost(1999, 5001) == 1000
+
+
+def test_settlement_pays_payoffs_and_conserves_money(ex: Exchange) -> None:
+    place(ex, BOB, 1, side=SELL, price=4000, quantity=10_000)  # HOME
+    place(ex, ALICE, 1, price=4000, quantity=10_000)
+    place(ex, CAROL, 1, contract=AWAY, price=3000, quantity=5000)
+    place(ex, ALICE, 2, contract=AWAY, side=SELL, price=3000, quantity=5000)
+    ex.check_invariants()
+    ex.settle(MARKET, HOME)
+    # Alice: won 10,000 on HOME (staked 4000); sold AWAY, which lost: gets 5000 (staked 3500).
+    assert state(ex, ALICE) == (BALANCE - 4000 - 3500 + 10_000 + 5000, 0, BALANCE + 7500, 0)
+    assert state(ex, BOB) == (BALANCE - 6000, 0, BALANCE - 6000, 0)
+    assert state(ex, CAROL) == (BALANCE - 1500, 0, BALANCE - 1500, 0)
+    assert sum(state(ex, a)[0] for a in (ALICE, BOB, CAROL)) == 3 * BALANCE
+    ex.check_invariants()
+
+
+def test_stakes_in_one_market_survive_settling_another(ex: Exchange) -> None:
+    place(ex, BOB, 1, side=SELL, price=4000, quantity=10_000)
+    place(ex, ALICE, 1, price=4000, quantity=10_000)
+    place(ex, BOB, 2, market=OTHER, contract=YES, side=SELL, price=5000, quantity=2000)
+    place(ex, ALICE, 2, market=OTHER, contract=YES, price=5000, quantity=2000)
+    ex.settle(OTHER, NO)
+    assert state(ex, ALICE) == (BALANCE - 4000 - 1000, 0, BALANCE - 5000, 4000)
+    assert state(ex, BOB) == (BALANCE - 6000 - 1000 + 2000, 0, BALANCE - 5000, 6000)
+    ex.check_invariants()
+
+
+# --- cancelling ----------------------------------------------------------------------------------
+
+
+def test_cancel_after_partial_fill(ex: Exchange) -> None:
+    place(ex, ALICE, 1, price=4000, quantity=10_000, reference="r")
+    place(ex, BOB, 1, side=SELL, price=4000, quantity=3000)
+    out = ex.cancel_order(ALICE, 1, 2)
+    assert show(out) == expect(
+        (
+            A,
+            "type: PAYLOAD_ORDER_CANCELLED order_cancelled { order { low: 1 }"
+            ' reason: ORDER_CANCELLED_MEMBER_REQUESTED quantity: 7000 seq: 2 reference: "r" }',
+        ),
+        (M, quotes("bids { price: 4000 quantity: 0 }", volume=3000)),
+    )
+    assert state(ex, ALICE) == (BALANCE - 1200, 0, BALANCE - 1200, 1200)
+
+
+def test_cancel_keeps_the_rest_of_the_level(ex: Exchange) -> None:
+    place(ex, ALICE, 1, price=4000, quantity=1000)
+    place(ex, BOB, 1, price=4000, quantity=2000)
+    out = ex.cancel_order(ALICE, 1, 2)
+    assert show(out)[1] == (M, parse(quotes("bids { price: 4000 quantity: 2000 }")))
+
+
+def test_cancel_rejections(ex: Exchange) -> None:
+    place(ex, ALICE, 1, price=4000)  # order 1
+    place(ex, BOB, 1, side=SELL, price=6000, quantity=1000)  # order 2
+    place(ex, CAROL, 1, side=SELL, price=6000, quantity=1000, tif=IOC)  # order 3, cancelled
+    place(ex, ALICE, 2, price=6000, quantity=1000)  # order 4, fills order 2
+
+    def cancel_rejected(seq: int, order: int, reason: str) -> str:
+        return (
+            "type: PAYLOAD_ORDER_CANCEL_REJECTED order_cancel_rejected"
+            f" {{ seq: {seq} order {{ low: {order} }} reason: ORDER_CANCEL_REJECTED_{reason} }}"
+        )
+
+    assert show(ex.cancel_order(ALICE, 99, 5)) == expect(
+        (A, cancel_rejected(5, 99, "ORDER_NOT_FOUND"))
+    )
+    assert show(ex.cancel_order(ALICE, 0, 6)) == expect(
+        (A, cancel_rejected(6, 0, "ORDER_NOT_FOUND"))
+    )
+    # Bob's order, filled or not, is not Alice's to cancel.
+    assert show(ex.cancel_order(ALICE, 2, 7)) == expect(
+        (A, cancel_rejected(7, 2, "ORDER_NOT_FOUND"))
+    )
+    assert show(ex.cancel_order(BOB, 1, 8)) == expect((B, cancel_rejected(8, 1, "ORDER_NOT_FOUND")))
+    assert show(ex.cancel_order(BOB, 2, 9)) == expect((B, cancel_rejected(9, 2, "TOO_LATE")))
+    assert show(ex.cancel_order(CAROL, 3, 10)) == expect((C, cancel_rejected(10, 3, "TOO_LATE")))
+    assert show(ex.cancel_order(ALICE, 4, 11)) == expect((A, cancel_rejected(11, 4, "TOO_LATE")))
+    ex.cancel_order(ALICE, 1, 12)
+    assert show(ex.cancel_order(ALICE, 1, 13)) == expect((A, cancel_rejected(13, 1, "TOO_LATE")))
+
+
+def test_cancel_while_halted(ex: Exchange) -> None:
+    place(ex, ALICE, 1, price=4000)
+    ex.halt(MARKET)
+    out = ex.cancel_order(ALICE, 1, 2)
+    assert show(out)[0] == (
+        A,
+        parse(
+            "type: PAYLOAD_ORDER_CANCELLED order_cancelled { order { low: 1 }"
+            " reason: ORDER_CANCELLED_MEMBER_REQUESTED quantity: 10000 seq: 2 }"
+        ),
+    )
+    assert state(ex, ALICE) == (BALANCE, 0, BALANCE, 0)
+
+
+def test_cancel_all_in_one_market(ex: Exchange) -> None:
+    place(ex, ALICE, 1, price=4000, reference="a")  # order 1
+    place(ex, ALICE, 2, contract=AWAY, side=SELL, price=7000, quantity=2000)  # order 2
+    place(ex, ALICE, 3, market=OTHER, contract=YES, price=1000)  # order 3
+    place(ex, BOB, 1, price=4000, quantity=5000)  # order 4
+    out = ex.cancel_all(ALICE, MARKET, 4)
+    assert show(out) == expect(
+        (
+            A,
+            "type: PAYLOAD_ORDER_CANCEL_ALL_ACCEPTED order_cancel_all_accepted { seq: 4 count: 2 }",
+        ),
+        (
+            A,
+            "type: PAYLOAD_ORDER_CANCELLED order_cancelled { order { low: 1 }"
+            ' reason: ORDER_CANCELLED_MEMBER_REQUESTED quantity: 10000 seq: 4 reference: "a" }',
+        ),
+        (
+            A,
+            "type: PAYLOAD_ORDER_CANCELLED order_cancelled { order { low: 2 }"
+            " reason: ORDER_CANCELLED_MEMBER_REQUESTED quantity: 2000 seq: 4 }",
+        ),
+        (M, quotes("bids { price: 4000 quantity: 5000 }")),
+        (M, quotes("offers { price: 7000 quantity: 0 }", contract=AWAY)),
+    )
+    assert [o.order.low for o in ex.open_orders(ALICE).orders.orders] == [3]
+    assert state(ex, ALICE) == (BALANCE, 1000, BALANCE - 1000, 0)
+
+
+def test_cancel_all_everywhere_and_when_there_is_nothing(ex: Exchange) -> None:
+    place(ex, ALICE, 1, price=4000)
+    place(ex, ALICE, 2, market=OTHER, contract=YES, price=1000)
+    out = ex.cancel_all(ALICE, None, 3)
+    assert show(out)[0] == (
+        A,
+        parse(
+            "type: PAYLOAD_ORDER_CANCEL_ALL_ACCEPTED order_cancel_all_accepted { seq: 3 count: 2 }"
+        ),
+    )
+    assert [to for to, _ in out] == [A, A, A, M, M2]
+    assert show(ex.cancel_all(ALICE, OTHER, 4)) == expect(
+        (A, "type: PAYLOAD_ORDER_CANCEL_ALL_ACCEPTED order_cancel_all_accepted { seq: 4 count: 0 }")
+    )
+    assert state(ex, ALICE) == (BALANCE, 0, BALANCE, 0)
+
+
+def test_cancel_all_unknown_market(ex: Exchange) -> None:
+    assert show(ex.cancel_all(ALICE, 99, 4)) == expect(
+        (
+            A,
+            "type: PAYLOAD_ORDER_CANCEL_ALL_REJECTED order_cancel_all_rejected"
+            " { seq: 4 reason: ORDER_CANCEL_ALL_REJECTED_MARKET_NOT_FOUND }",
+        )
+    )
+
+
+# --- halting, reopening, settling ----------------------------------------------------------------
+
+
+def test_market_state_transitions_that_make_no_sense(ex: Exchange) -> None:
+    with pytest.raises(ValueError, match="market 10 is not halted"):
+        ex.reopen(MARKET)
+    ex.halt(MARKET)
+    with pytest.raises(ValueError, match="market 10 is not open"):
+        ex.halt(MARKET)
+    ex.settle(MARKET, DRAW)
+    with pytest.raises(ValueError, match="market 10 is already settled"):
+        ex.settle(MARKET, DRAW)
+    with pytest.raises(ValueError, match="market 10 is not open"):
+        ex.halt(MARKET)
+    with pytest.raises(ValueError, match="market 10 is not halted"):
+        ex.reopen(MARKET)
+    with pytest.raises(ValueError, match="contract 11 is not in market 20"):
+        ex.settle(OTHER, HOME)
+    with pytest.raises(KeyError, match="no market 99"):
+        ex.halt(99)
+
+
+def test_settle_outputs(ex: Exchange) -> None:
+    place(ex, ALICE, 1, price=4000, quantity=3000, reference="left")  # order 1, rests
+    place(ex, BOB, 1, side=SELL, price=4000, quantity=1000)  # order 2, fills 1000 of it
+    place(ex, CAROL, 1, contract=DRAW, side=SELL, price=8000, quantity=1000)  # order 3
+    place(ex, CAROL, 2, market=OTHER, contract=YES, price=1000)  # order 4: other market
+    out = ex.settle(MARKET, HOME)
+
+    def account_state(account: int, cash: int, staked: int = 0) -> str:
+        return (
+            "type: PAYLOAD_ACCOUNT_STATE account_state {"
+            f' account {{ low: {account} }} currency: "GBP" cash: {cash}'
+            f" exposure: {1000 if account == CAROL else 0}"
+            f" available: {cash - (1000 if account == CAROL else 0)} staked: {staked} }}"
+        )
+
+    assert show(out) == expect(
+        (
+            A,
+            "type: PAYLOAD_ORDER_CANCELLED order_cancelled { order { low: 1 }"
+            ' reason: ORDER_CANCELLED_MARKET_SETTLED quantity: 2000 reference: "left" }',
+        ),
+        (
+            C,
+            "type: PAYLOAD_ORDER_CANCELLED order_cancelled { order { low: 3 }"
+            " reason: ORDER_CANCELLED_MARKET_SETTLED quantity: 1000 }",
+        ),
+        (M, quotes("bids { price: 4000 quantity: 0 }", volume=1000)),
+        (M, quotes("offers { price: 8000 quantity: 0 }", contract=DRAW)),
+        (
+            M,
+            "type: PAYLOAD_MARKET_STATE market_state { market { low: 10 }"
+            " state: MARKET_STATUS_SETTLED winner { low: 11 } }",
+        ),
+        (A, account_state(ALICE, BALANCE - 400 + 1000)),
+        (B, account_state(BOB, BALANCE - 600)),
+        (C, account_state(CAROL, BALANCE)),
+    )
+    assert [o.order.low for o in ex.open_orders(CAROL).orders.orders] == [4]
+    ex.check_invariants()
+
+
+def test_settle_a_halted_market(ex: Exchange) -> None:
+    place(ex, ALICE, 1, price=4000)
+    ex.halt(MARKET)
+    out = ex.settle(MARKET, AWAY)
+    assert [p.type for _, p in out] == [
+        seto_pb2.PAYLOAD_ORDER_CANCELLED,
+        seto_pb2.PAYLOAD_CONTRACT_QUOTES,
+        seto_pb2.PAYLOAD_MARKET_STATE,
+        seto_pb2.PAYLOAD_ACCOUNT_STATE,
+    ]
+    assert state(ex, ALICE) == (BALANCE, 0, BALANCE, 0)
+
+
+def test_settle_an_empty_market(ex: Exchange) -> None:
+    assert show(ex.settle(OTHER, YES)) == expect(
+        (
+            M2,
+            "type: PAYLOAD_MARKET_STATE market_state { market { low: 20 }"
+            " state: MARKET_STATUS_SETTLED winner { low: 21 } }",
+        )
+    )
+
+
+# --- queries -------------------------------------------------------------------------------------
+
+
+def test_catalogue(ex: Exchange) -> None:
+    ex.add_market(30, "Next goal", 200, "Greens v Golds", [(31, "Greens"), (32, "Golds")])
+    ex.settle(OTHER, NO)
+    ex.halt(30)
+    assert text(ex.catalogue(seq=12)) == parse(
+        "type: PAYLOAD_MARKETS markets { seq: 12"
+        ' events { id { low: 100 } name: "Reds v Blues"'
+        '  markets { id { low: 10 } name: "Full time result" state: MARKET_STATUS_OPEN'
+        '   contracts { id { low: 11 } name: "Reds" state: CONTRACT_STATUS_OPEN }'
+        '   contracts { id { low: 12 } name: "Blues" state: CONTRACT_STATUS_OPEN }'
+        '   contracts { id { low: 13 } name: "Draw" state: CONTRACT_STATUS_OPEN } }'
+        '  markets { id { low: 20 } name: "Both teams score" state: MARKET_STATUS_SETTLED'
+        '   contracts { id { low: 21 } name: "Yes" state: CONTRACT_STATUS_LOST }'
+        '   contracts { id { low: 22 } name: "No" state: CONTRACT_STATUS_WON }'
+        "   winner { low: 22 } } }"
+        ' events { id { low: 200 } name: "Greens v Golds"'
+        '  markets { id { low: 30 } name: "Next goal" state: MARKET_STATUS_HALTED'
+        '   contracts { id { low: 31 } name: "Greens" state: CONTRACT_STATUS_OPEN }'
+        '   contracts { id { low: 32 } name: "Golds" state: CONTRACT_STATUS_OPEN } } } }'
+    )
+    assert text(ex.catalogue()) == parse(text(ex.catalogue(seq=12)).replace("seq: 12 ", ""))
+
+
+def test_market_snapshot(ex: Exchange) -> None:
+    for seq, (side, price, quantity) in enumerate(
+        [
+            (BUY, 3000, 1000),
+            (BUY, 3500, 2000),
+            (BUY, 3000, 4000),
+            (SELL, 6000, 1000),
+            (SELL, 5500, 3000),
+        ],
+        start=1,
+    ):
+        place(ex, BOB, seq, side=side, price=price, quantity=quantity)
+    place(ex, ALICE, 1, side=SELL, price=3500, quantity=1500)
+    assert text(ex.market_snapshot(MARKET, seq=42)) == parse(
+        "type: PAYLOAD_MARKET_QUOTES market_quotes { market { low: 10 } state: MARKET_STATUS_OPEN"
+        " contract_quotes { contract { low: 11 } market { low: 10 }"
+        "  bids { price: 3500 quantity: 500 } bids { price: 3000 quantity: 5000 }"
+        "  offers { price: 5500 quantity: 3000 } offers { price: 6000 quantity: 1000 }"
+        f"  executions {{ price: 3500 quantity: 1500 side: SIDE_SELL timestamp: {NOW_US} }}"
+        "  volume: 1500 }"
+        " contract_quotes { contract { low: 12 } market { low: 10 } volume: 0 }"
+        " contract_quotes { contract { low: 13 } market { low: 10 } volume: 0 }"
+        " seq: 42 }"
+    )
+
+
+def test_market_snapshot_keeps_the_last_ten_executions(ex: Exchange) -> None:
+    for i in range(12):
+        place(ex, BOB, i + 1, side=SELL, price=4000 + i, quantity=1000)
+        place(ex, ALICE, i + 1, price=4000 + i, quantity=1000)
+    quotes_msg = ex.market_snapshot(MARKET).market_quotes.contract_quotes[0]
+    assert [e.price for e in quotes_msg.executions] == [4000 + i for i in range(2, 12)]
+    assert quotes_msg.volume == 12_000
+
+
+def test_market_snapshot_unknown_market(ex: Exchange) -> None:
+    assert ex.has_market(MARKET)
+    assert not ex.has_market(99)
+    with pytest.raises(KeyError, match="no market 99"):
+        ex.market_snapshot(99)
+
+
+def test_open_orders_by_market_oldest_first(ex: Exchange) -> None:
+    place(ex, ALICE, 1, market=OTHER, contract=NO, side=SELL, price=2000, quantity=1000, tif=GTC)
+    place(ex, ALICE, 2, price=3000)
+    place(ex, ALICE, 3, contract=DRAW, price=1000)
+    assert [o.order.low for o in ex.open_orders(ALICE).orders.orders] == [1, 2, 3]
+    assert [o.order.low for o in ex.open_orders(ALICE, MARKET).orders.orders] == [2, 3]
+    assert [o.order.low for o in ex.open_orders(ALICE, OTHER).orders.orders] == [1]
+    assert ex.open_orders(ALICE, 99).orders.orders == []
+    assert ex.open_orders(BOB).orders.orders == []
+
+
+def test_account_state_payload(ex: Exchange) -> None:
+    place(ex, ALICE, 1, price=3000)
+    assert text(ex.account_state(ALICE, seq=5)) == parse(
+        "type: PAYLOAD_ACCOUNT_STATE account_state { seq: 5 account { low: 1 }"
+        f' currency: "GBP" cash: {BALANCE} exposure: 3000 available: {BALANCE - 3000} staked: 0 }}'
+    )
+
+
+def test_big_ids_use_the_high_half() -> None:
+    market, contract = (7 << 64) | 10, (7 << 64) | 11
+    ex = Exchange(clock=lambda: NOW)
+    ex.add_account("alice", BALANCE)
+    ex.add_market(market, "m", 1 << 100, "e", [(contract, "c")])
+    msg = seto_pb2.OrderCreate(side=BUY, quantity=1000, price=100)
+    msg.market.low, msg.market.high = 10, 7
+    msg.contract.low, msg.contract.high = 11, 7
+    out = ex.place_order(ALICE, msg, 1)
+    assert show(out)[1] == (
+        ToMarket(market),
+        parse(
+            "type: PAYLOAD_CONTRACT_QUOTES contract_quotes { contract { low: 11 high: 7 }"
+            " market { low: 10 high: 7 } bids { price: 100 quantity: 1000 } volume: 0 }"
+        ),
+    )
+    event = ex.catalogue().markets.events[0]
+    assert (event.id.low, event.id.high) == (0, 1 << 36)
+
+
+# --- admin ---------------------------------------------------------------------------------------
+
+
+def test_accounts() -> None:
+    ex = Exchange()
+    assert ex.add_account("alice", 0) == 1
+    assert ex.add_account("bob", 5) == 2
+    assert ex.account_id("bob") == 2
+    with pytest.raises(KeyError, match="no account named 'carol'"):
+        ex.account_id("carol")
+    with pytest.raises(ValueError, match="already an account named 'alice'"):
+        ex.add_account("alice", 1)
+    with pytest.raises(ValueError, match="balance must be >= 0, not -1"):
+        ex.add_account("carol", -1)
+    with pytest.raises(TypeError, match="balance must be an int"):
+        ex.add_account("carol", 1.5)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="max_open_orders must be >= 0"):
+        Exchange(max_open_orders=-1)
+
+
+def test_add_market_errors(ex: Exchange) -> None:
+    with pytest.raises(ValueError, match="market 10 already exists"):
+        ex.add_market(MARKET, "again", EVENT, "Reds v Blues", [(50, "x")])
+    with pytest.raises(ValueError, match="contract 11 already exists"):
+        ex.add_market(30, "m", EVENT, "Reds v Blues", [(HOME, "x")])
+    with pytest.raises(ValueError, match="names a contract id twice"):
+        ex.add_market(30, "m", EVENT, "Reds v Blues", [(31, "x"), (31, "y")])
+    with pytest.raises(ValueError, match="needs at least one contract"):
+        ex.add_market(30, "m", EVENT, "Reds v Blues", [])
+    with pytest.raises(ValueError, match="event 100 is called 'Reds v Blues', not 'Other'"):
+        ex.add_market(30, "m", EVENT, "Other", [(31, "x")])
+    with pytest.raises(ValueError, match="market id must be an int"):
+        ex.add_market(-1, "m", EVENT, "Reds v Blues", [(31, "x")])
+    with pytest.raises(ValueError, match="contract id must be an int"):
+        ex.add_market(30, "m", EVENT, "Reds v Blues", [(1 << 128, "x")])
+    # None of the failures left anything behind.
+    assert not ex.has_market(30)
+    ex.add_market(30, "m", EVENT, "Reds v Blues", [(31, "x")])
+    assert [m.id.low for m in ex.catalogue().markets.events[0].markets] == [10, 20, 30]
+
+
+# --- random sequences ----------------------------------------------------------------------------
+
+# The payload field each payload type carries.
+_FIELD_OF_TYPE = {
+    value: name.removeprefix("PAYLOAD_").lower()
+    for name, value in seto_pb2.PayloadType.items()
+    if name != "PAYLOAD_ETO"
+}
+# Mostly a few prices close together, so that orders cross and queue; sometimes any price.
+_PRICES = st.one_of(
+    st.sampled_from([4000, 4999, 5000, 5001, 6000]),
+    st.sampled_from([1, 9999]),
+    st.integers(1, 9999),
+)
+
+
+class ExchangeMachine(RuleBasedStateMachine):
+    """Random orders, cancels, halts and settlements across a few accounts and markets.
+
+    Balances run from nothing to a few dozen orders' worth and prices cluster, so that
+    rejections for funds, partial fills and the rounding of odd quantities all happen;
+    ``take`` prices orders at the other side's levels so that they trade. After every step
+    the invariants are checked through the exchange's own audit and, independently, through
+    its public payloads.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ex = Exchange(clock=lambda: NOW, max_open_orders=5)
+        self.accounts: list[int] = []
+        self.initial = 0
+        self.markets: list[int] = []
+        self.next_market = 1000
+        self.seq = 0
+        self.orders: dict[int, tuple[int, int]] = {}  # id -> (account, quantity)
+        self.filled: dict[int, int] = {}
+        self.cancelled: dict[int, int] = {}
+
+    @initialize(
+        balances=st.lists(
+            st.one_of(st.sampled_from([0, 1999, 20_000, 100_000]), st.integers(0, 200_000)),
+            min_size=2,
+            max_size=4,
+        )
+    )
+    def open_accounts(self, balances: list[int]) -> None:
+        for i, balance in enumerate(balances):
+            self.accounts.append(self.ex.add_account(f"trader{i}", balance))
+            self.initial += balance
+        self._add_market()
+        self._add_market()
+
+    def _add_market(self) -> None:
+        market = self.next_market
+        self.next_market += 10
+        self.ex.add_market(market, "m", 1, "e", [(market + 1, "x"), (market + 2, "y")])
+        self.markets.append(market)
+
+    def _next_seq(self) -> int:
+        self.seq += 1
+        return self.seq
+
+    def _record(self, outputs: list[Output], account: int | None = None, quantity: int = 0) -> None:
+        """Check each payload's shape and keep count of what happened to each order."""
+        executions: list[seto_pb2.OrderExecuted] = []
+        for to, payload in outputs:
+            names = [f.name for f, _ in payload.ListFields()]
+            assert names == ["type", _FIELD_OF_TYPE[payload.type]]
+            wire = seto_pb2.Payload()
+            wire.CopyFrom(payload)
+            wire.eto_payload.seq = 1
+            wire.SerializeToString()  # every required field is set
+            if payload.type == seto_pb2.PAYLOAD_ORDER_ACCEPTED:
+                order_id = payload.order_accepted.order.low
+                assert order_id == len(self.orders) + 1
+                assert to == ToAccount(account)
+                self.orders[order_id] = (account, quantity)
+            elif payload.type == seto_pb2.PAYLOAD_ORDER_EXECUTED:
+                msg = payload.order_executed
+                owner, ordered = self.orders[msg.order.low]
+                assert to == ToAccount(owner)
+                self.filled[msg.order.low] = self.filled.get(msg.order.low, 0) + msg.quantity
+                assert msg.remaining == ordered - self.filled[msg.order.low]
+                executions.append(msg)
+            elif payload.type == seto_pb2.PAYLOAD_ORDER_CANCELLED:
+                msg = payload.order_cancelled
+                assert to == ToAccount(self.orders[msg.order.low][0])
+                self.cancelled[msg.order.low] = self.cancelled.get(msg.order.low, 0) + msg.quantity
+        # Fills come in pairs: taker's, then maker's, same trade, opposite sides.
+        assert len(executions) % 2 == 0
+        for taker, maker in zip(executions[::2], executions[1::2], strict=True):
+            assert (taker.price, taker.quantity) == (maker.price, maker.quantity)
+            assert taker.side != maker.side
+
+    @rule(
+        account=st.integers(0, 3),
+        market=st.integers(0, 1),
+        contract=st.sampled_from([1, 2]),
+        side=st.sampled_from([BUY, SELL]),
+        price=_PRICES,
+        quantity=st.one_of(st.integers(1000, 6000), st.sampled_from([999, 1999, 3998])),
+        tif=st.sampled_from([None, GTC, IOC]),
+    )
+    def place(
+        self,
+        account: int,
+        market: int,
+        contract: int,
+        side: int,
+        price: int,
+        quantity: int,
+        tif: int | None,
+    ) -> None:
+        account_id = self.accounts[account % len(self.accounts)]
+        market_id = self.markets[-1 - market]
+        msg = create(
+            market=market_id,
+            contract=market_id + contract,
+            side=side,
+            price=price,
+            quantity=quantity,
+            tif=tif,
+        )
+        before = {a: self._available(a) for a in self.accounts}
+        out = self.ex.place_order(account_id, msg, self._next_seq())
+        self._record(out, account_id, quantity)
+        # Being filled as a resting order never costs an account more than it reserved.
+        for other in self.accounts:
+            if other != account_id:
+                assert self._available(other) >= before[other]
+
+    @rule(
+        account=st.integers(0, 3),
+        market=st.integers(0, 1),
+        contract=st.sampled_from([1, 2]),
+        side=st.sampled_from([BUY, SELL]),
+        depth=st.integers(0, 2),
+        quantity=st.integers(1000, 6000),
+        tif=st.sampled_from([None, IOC]),
+    )
+    def take(
+        self,
+        account: int,
+        market: int,
+        contract: int,
+        side: int,
+        depth: int,
+        quantity: int,
+        tif: int | None,
+    ) -> None:
+        """An order priced to trade: at the ``depth``-th best level of the other side."""
+        market_id = self.markets[-1 - market]
+        quotes_msg = self.ex.market_snapshot(market_id).market_quotes.contract_quotes[contract - 1]
+        levels = quotes_msg.offers if side == BUY else quotes_msg.bids
+        if levels:
+            price = levels[min(depth, len(levels) - 1)].price
+            self.place(account, market, contract, side, price, quantity, tif)
+
+    def _available(self, account_id: int) -> int:
+        return self.ex.account_state(account_id).account_state.available
+
+    @rule(account=st.integers(0, 3), order=st.integers(0, 60))
+    def cancel(self, account: int, order: int) -> None:
+        account_id = self.accounts[account % len(self.accounts)]
+        out = self.ex.cancel_order(account_id, order, self._next_seq())
+        assert out[0][1].type in (
+            seto_pb2.PAYLOAD_ORDER_CANCELLED,
+            seto_pb2.PAYLOAD_ORDER_CANCEL_REJECTED,
+        )
+        self._record(out)
+
+    @rule(account=st.integers(0, 3), market=st.sampled_from([0, 1, None]))
+    def cancel_all(self, account: int, market: int | None) -> None:
+        account_id = self.accounts[account % len(self.accounts)]
+        market_id = None if market is None else self.markets[-1 - market]
+        self._record(self.ex.cancel_all(account_id, market_id, self._next_seq()))
+        assert self.ex.open_orders(account_id, market_id).orders.orders == []
+
+    @rule(market=st.integers(0, 1), account=st.integers(0, 3), order=st.integers(0, 60))
+    def halt_briefly(self, market: int, account: int, order: int) -> None:
+        """Halt a market, try to trade and cancel in it, reopen it."""
+        market_id = self.markets[-1 - market]
+        account_id = self.accounts[account % len(self.accounts)]
+        self._record(self.ex.halt(market_id))
+        before = text(self.ex.market_snapshot(market_id))
+        refused = self.ex.place_order(
+            account_id, create(market=market_id, contract=market_id + 1), self._next_seq()
+        )
+        assert refused[0][1].order_rejected.reason == seto_pb2.ORDER_REJECTED_MARKET_HALTED
+        assert text(self.ex.market_snapshot(market_id)) == before
+        self.cancel(account, order)
+        self._record(self.ex.reopen(market_id))
+
+    @rule(market=st.integers(0, 1), winner=st.sampled_from([1, 2]))
+    def settle(self, market: int, winner: int) -> None:
+        market_id = self.markets[-1 - market]
+        self._record(self.ex.settle(market_id, market_id + winner))
+        assert all(not self.ex.open_orders(a, market_id).orders.orders for a in self.accounts)
+        self.markets.remove(market_id)
+        self._add_market()
+
+    @invariant()
+    def audit(self) -> None:
+        self.ex.check_invariants()
+
+    @invariant()
+    def money_is_conserved_and_reserved_exactly(self) -> None:
+        if not self.accounts:
+            return
+        total = 0
+        remaining: dict[int, int] = {}
+        for account in self.accounts:
+            msg = self.ex.account_state(account).account_state
+            total += msg.cash + msg.staked
+            assert msg.available == msg.cash - msg.exposure >= 0
+            infos = self.ex.open_orders(account).orders.orders
+            assert msg.exposure == sum(reservation(o.side, o.remaining, o.price) for o in infos)
+            remaining.update((o.order.low, o.remaining) for o in infos)
+        assert total == self.initial
+        for order_id, (_, quantity) in self.orders.items():
+            assert quantity == (
+                self.filled.get(order_id, 0)
+                + self.cancelled.get(order_id, 0)
+                + remaining.get(order_id, 0)
+            )
+
+    @invariant()
+    def books_are_sorted_and_never_crossed(self) -> None:
+        for market in self.markets:
+            for quotes_msg in self.ex.market_snapshot(market).market_quotes.contract_quotes:
+                bids = [q.price for q in quotes_msg.bids]
+                offers = [q.price for q in quotes_msg.offers]
+                assert bids == sorted(set(bids), reverse=True)
+                assert offers == sorted(set(offers))
+                assert all(q.quantity > 0 for q in [*quotes_msg.bids, *quotes_msg.offers])
+                if bids and offers:
+                    assert bids[0] < offers[0]
+
+
+TestExchangeMachine = ExchangeMachine.TestCase
+TestExchangeMachine.settings = settings(max_examples=200, stateful_step_count=50, deadline=None)
