@@ -26,7 +26,7 @@ def _mask_in_place(message: Message) -> None:
             elif fd.type == FieldDescriptor.TYPE_STRING:
                 setattr(message, fd.name, MASK)
         elif fd.type == FieldDescriptor.TYPE_MESSAGE:
-            if fd.label == FieldDescriptor.LABEL_REPEATED:
+            if fd.is_repeated:
                 for item in value:
                     _mask_in_place(item)
             else:
@@ -38,7 +38,7 @@ def _has_secret(message: Message) -> bool:
         if fd.name in SECRET_FIELDS:
             return True
         if fd.type == FieldDescriptor.TYPE_MESSAGE:
-            items = value if fd.label == FieldDescriptor.LABEL_REPEATED else (value,)
+            items = value if fd.is_repeated else (value,)
             if any(_has_secret(item) for item in items):
                 return True
     return False

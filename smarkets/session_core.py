@@ -74,6 +74,9 @@ _ETO_LOGOUT = eto_pb2.PAYLOAD_LOGOUT
 # parses as the original with is_replay set, without a parse/serialise round.
 _IS_REPLAY_SUFFIX = bytes([0x12, 0x02, 0x18, 0x01])
 
+# The largest seq a uint64 can carry.
+_MAX_SEQ = (1 << 64) - 1
+
 DEFAULT_HEARTBEAT_INTERVAL = 15.0
 DEFAULT_HEARTBEAT_TIMEOUT = 45.0
 DEFAULT_LOGIN_TIMEOUT = 10.0
@@ -241,6 +244,22 @@ class SessionEnded:
 Event = Received | LoginRequested | LoggedIn | SessionEnded
 
 
+def _decode(frame: bytes) -> Payload:
+    """Parse one payload, refusing anything a peer that follows the schema can't send."""
+    try:
+        payload = Payload.FromString(frame)
+    except DecodeError as exc:
+        raise ProtocolError(
+            f"undecodable payload ({len(frame)} bytes): {exc or 'invalid protobuf'}"
+        ) from exc
+    # upb does not enforce `required` (nor reject enum numbers it does not know,
+    # which leave a required enum unset): check it here.
+    if not payload.IsInitialized():
+        missing = ", ".join(payload.FindInitializationErrors())
+        raise ProtocolError(f"payload lacks required fields: {missing}")
+    return payload
+
+
 def is_session_level(payload: Payload) -> bool:
     """True for payloads of the session layer itself (never acted on twice)."""
     ptype = payload.type
@@ -332,6 +351,8 @@ class SessionCore:
     def _send(self, payload: Payload, now: float) -> int:
         session = self.session
         seq = session.outseq
+        if seq > _MAX_SEQ:
+            raise ProtocolError("sequence numbers exhausted: the session must end")
         eto = payload.eto_payload
         eto.seq = seq
         if not eto.HasField("type"):
@@ -407,6 +428,8 @@ class SessionCore:
             self._ask_replay(now)
         held, self._held = self._held, []
         for held_payload in held:
+            if self.state is State.CLOSED:
+                break
             self._handle(held_payload, now, events)
         return events
 
@@ -439,6 +462,8 @@ class SessionCore:
             return self._started + self.login_timeout
         if self.state is State.CLOSED:
             return None
+        if self.state is State.LOGGING_OUT:
+            return self._last_received + self.heartbeat_timeout
         return min(
             self._last_sent + self.heartbeat_interval,
             self._last_received + self.heartbeat_timeout,
@@ -463,6 +488,10 @@ class SessionCore:
                 return [SessionEnded(eto_pb2.LOGOUT_LOGIN_TIMEOUT, by_peer=False)]
             return []
         if now >= self._last_received + self.heartbeat_timeout:
+            if state is State.LOGGING_OUT:
+                # Our logout was never confirmed: close without another one.
+                self.state = State.CLOSED
+                return [SessionEnded(eto_pb2.LOGOUT_HEARTBEAT_TIMEOUT, by_peer=False)]
             log.warning(
                 "%s heard nothing for %.1fs: heartbeat timeout",
                 self.role.value,
@@ -482,21 +511,24 @@ class SessionCore:
         a valid ``seto.Payload``; the connection is unusable afterwards.
         """
         events: list[Event] = []
-        if not frames:
+        if not frames or self.state is State.CLOSED:
             return events
+        # Decode the whole batch before applying any of it: if one payload is
+        # bad, none is taken, so inseq does not move past payloads that the
+        # application never got, and a resume replays them.
+        payloads = [_decode(frame) for frame in frames]
+        if self.role is Role.CLIENT and self.state is State.AWAITING_LOGIN:
+            raise ProtocolError("the server sent payloads before the client logged in")
         self._last_received = now
-        for frame in frames:
+        debug = wire_log.isEnabledFor(logging.DEBUG)
+        for payload in payloads:
             if self.state is State.CLOSED:
                 break
-            try:
-                payload = Payload.FromString(frame)
-            except DecodeError as exc:
-                raise ProtocolError(
-                    f"undecodable payload ({len(frame)} bytes): {exc or 'invalid protobuf'}"
-                ) from exc
-            if wire_log.isEnabledFor(logging.DEBUG):
+            if debug:
                 wire_log.debug("%s received %s", self.role.value, describe(payload))
-            if self._held or (self.role is Role.SERVER and self.state is not State.LOGGED_IN):
+            if self._held or (
+                self.role is Role.SERVER and self.state in (State.AWAITING_LOGIN, State.LOGGING_IN)
+            ):
                 self._receive_before_login(payload, now, events)
             else:
                 self._handle(payload, now, events)
@@ -513,6 +545,8 @@ class SessionCore:
             events.extend(self._end_with_logout(eto_pb2.LOGOUT_LOGIN_NOT_FIRST_SEQ, now))
             return
         session_id = eto.login.session if eto.HasField("login") else ""
+        if not isinstance(session_id, str):  # upb hands back bytes for invalid UTF-8
+            raise ProtocolError("the login's session id is not valid UTF-8")
         if not session_id and eto.seq != 1:
             log.info("new session logged in with seq %d: refusing", eto.seq)
             events.extend(self._end_with_logout(eto_pb2.LOGOUT_LOGIN_NOT_FIRST_SEQ, now))
@@ -527,7 +561,8 @@ class SessionCore:
         seq = eto.seq
         session = self.session
         inseq = session.inseq
-        if payload.type == _PAYLOAD_ETO or payload.type == _PAYLOAD_LOGIN:
+        ptype = payload.type
+        if ptype == _PAYLOAD_ETO or ptype == _PAYLOAD_LOGIN or eto.type == _ETO_GAPFILL:
             self._handle_session_level(payload, eto, seq, now, events)
             return
         if seq == inseq:
@@ -584,8 +619,17 @@ class SessionCore:
             return False
         response = eto.login_response
         session = self.session
-        session.session_id = response.session
         reset = response.reset if response.HasField("reset") else session.outseq
+        if (
+            not isinstance(response.session, str)
+            or not response.session
+            or reset < 1
+            or reset > _MAX_SEQ // 2
+        ):
+            raise ProtocolError(
+                f"invalid login response (session {response.session!r}, reset {reset})"
+            )
+        session.session_id = response.session
         if reset > session.outseq:
             log.warning(
                 "server expects seq %d but we are at %d: continuing from %d",
