@@ -17,3 +17,137 @@ class ProtocolError(Error):
     The connection that produced it is unusable afterwards: nothing after the
     offending data is guessed at.
     """
+
+
+class InvalidIdError(Error, ValueError):
+    """A text or numeric id is not a valid 128-bit tagged hex id of the expected kind."""
+
+
+# ---------------------------------------------------------------------------
+# Client: settings, transport, session and trading errors
+
+
+class SettingsError(Error, ValueError):
+    """A :class:`~smarkets.settings.SessionSettings` value is missing or not valid."""
+
+
+class SocketError(Error):
+    """The connection to the server failed; the message names ``host:port``.
+
+    ``host`` and ``port`` say which server it was.  The subclasses tell apart
+    the failures a script may want to handle differently.  A session whose
+    connection failed stays resumable: log in again to continue it.
+    """
+
+    def __init__(self, message: str, host: str = "", port: int = 0) -> None:
+        super().__init__(message)
+        self.host = host
+        self.port = port
+
+
+class ConnectError(SocketError):
+    """The server could not be reached: connection refused, no route, unknown host."""
+
+
+class TLSError(SocketError):
+    """The TLS handshake failed: unverified certificate, host name mismatch, …"""
+
+
+class ConnectionClosed(SocketError):
+    """The server closed the connection.
+
+    ``mid_frame`` is true when it closed in the middle of a frame (``buffered``
+    bytes of an unfinished frame were thrown away), false when it closed
+    cleanly between frames.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        host: str = "",
+        port: int = 0,
+        *,
+        mid_frame: bool = False,
+        buffered: int = 0,
+    ) -> None:
+        super().__init__(message, host, port)
+        self.mid_frame = mid_frame
+        self.buffered = buffered
+
+
+class SocketTimeout(SocketError, TimeoutError):
+    """Nothing arrived (or a write did not complete) within the socket timeout."""
+
+
+class NotLoggedInError(Error):
+    """The operation needs a logged-in session (call ``login()`` first)."""
+
+
+class SessionEndedError(Error):
+    """The session ended, not at this side's request.
+
+    ``reason`` is the eto ``LogoutReason`` number, ``reason_name`` its name
+    (``'LOGOUT_UNAUTHORISED'``), ``resumable`` whether logging in again continues
+    the same session (true after heartbeat and login timeouts).  ``events``
+    holds what arrived in the same read before the end, for the caller to
+    process (:class:`~smarkets.client.Smarkets` dispatches them before raising).
+    """
+
+    def __init__(
+        self,
+        reason: int,
+        message: str | None = None,
+        *,
+        resumable: bool = False,
+        by_peer: bool = True,
+        events: list | None = None,
+    ) -> None:
+        from smarkets.proto import eto_pb2
+
+        try:
+            name = eto_pb2.LogoutReason.Name(reason)
+        except ValueError:
+            name = str(reason)
+        who = "the server" if by_peer else "this client"
+        super().__init__(message or f"session ended by {who}: {name}")
+        self.reason = reason
+        self.reason_name = name
+        self.resumable = resumable
+        self.by_peer = by_peer
+        self.events = list(events or ())
+
+
+class LoginError(SessionEndedError):
+    """The server refused the login: bad credentials (UNAUTHORISED) or UNVERIFIED account."""
+
+
+class UnknownSessionError(SessionEndedError):
+    """The session id is unknown or expired (UNKNOWN_SESSION): start a new session."""
+
+
+class HeartbeatTimeoutError(SessionEndedError):
+    """One side heard nothing for the heartbeat timeout; the session is resumable."""
+
+
+class LoginTimeoutError(SessionEndedError):
+    """The login was not answered in time; the session is resumable."""
+
+
+class LoggedOutError(SessionEndedError):
+    """The server ended the session for another reason (DOWNTIME, NONE, …)."""
+
+
+class UnknownHandlerError(Error, ValueError):
+    """A handler name is not one of the payload kinds; the message lists the valid names."""
+
+
+class InvalidOrderError(Error, ValueError):
+    """An order is not valid; ``problems`` lists everything wrong with it."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("invalid order: " + "; ".join(problems))
+        self.problems = list(problems)
+
+
+class StateStoreError(Error):
+    """A saved session state could not be read or written."""

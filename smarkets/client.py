@@ -1,0 +1,517 @@
+"""What a trading script uses: :class:`Smarkets`.
+
+The client queues requests as protobuf payloads; nothing touches the socket
+until :meth:`Smarkets.flush`.  :meth:`Smarkets.read` waits for what the
+exchange sends and hands each payload to the handlers registered for its
+kind::
+
+    session = smarkets.Session(settings)
+    client = smarkets.Smarkets(session)
+    client.add_handler('seto.order_accepted', lambda message: print(message.order))
+    client.login()
+    client.order(order)
+    client.flush()
+    client.read()
+
+Handler names are ``eto.<type>`` for session payloads (``eto.login_response``,
+``eto.pong``, ``eto.heartbeat``, ``eto.replay``, ``eto.logout``, …; the
+handler gets the ``eto.Payload``) and ``seto.<kind>`` for exchange payloads
+(``seto.order_accepted``, ``seto.market_quotes``, …; the handler gets that
+kind's message).  :data:`HANDLER_NAMES` lists them all.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from google.protobuf.descriptor import FieldDescriptor
+
+from smarkets import ids
+from smarkets.errors import (
+    InvalidOrderError,
+    NotLoggedInError,
+    SessionEndedError,
+    UnknownHandlerError,
+)
+from smarkets.orders import Order
+from smarkets.proto import eto_pb2, seto_pb2
+from smarkets.session import Session
+from smarkets.session_core import Event, Received, session_payload
+
+__all__ = [
+    "ETO_HANDLER_NAMES",
+    "HANDLER_NAMES",
+    "SETO_HANDLER_NAMES",
+    "Handler",
+    "GlobalHandler",
+    "Smarkets",
+    "payload_name",
+]
+
+log = logging.getLogger("smarkets.client")
+
+#: ``fn(message)``: a handler for one kind of payload.
+Handler = Callable[[Any], None]
+#: ``fn(name, payload)``: a handler for every payload (the whole ``seto.Payload``).
+GlobalHandler = Callable[[str, seto_pb2.Payload], None]
+
+_PREFIX = "payload_"
+
+
+def _eto_name(value: int) -> str:
+    try:
+        name = eto_pb2.PayloadType.Name(value)
+    except ValueError:
+        return f"eto.unknown_{value}"
+    return "eto." + name.lower().removeprefix(_PREFIX)
+
+
+#: Handler names of session payloads, from the eto ``PayloadType`` enum.
+ETO_HANDLER_NAMES = frozenset(_eto_name(value) for value in eto_pb2.PayloadType.values())
+
+_SETO_FIELDS = frozenset(
+    field.name
+    for field in seto_pb2.Payload.DESCRIPTOR.fields
+    if field.type == FieldDescriptor.TYPE_MESSAGE and field.name != "eto_payload"
+)
+#: Handler names of exchange payloads, from the fields of ``seto.Payload``.
+SETO_HANDLER_NAMES = frozenset(f"seto.{name}" for name in _SETO_FIELDS)
+#: Every valid handler name.
+HANDLER_NAMES = ETO_HANDLER_NAMES | SETO_HANDLER_NAMES
+
+# seto PayloadType value -> the Payload field that carries its message.
+_FIELD_BY_TYPE = {
+    value: name.lower().removeprefix(_PREFIX)
+    for name, value in seto_pb2.PayloadType.items()
+    if name.lower().removeprefix(_PREFIX) in _SETO_FIELDS
+}
+_SESSION_TYPES = frozenset({seto_pb2.PAYLOAD_ETO, seto_pb2.PAYLOAD_LOGIN})
+# The replies that move an Order along.
+_ORDER_REPLIES = frozenset(
+    {
+        "seto.order_accepted",
+        "seto.order_rejected",
+        "seto.order_invalid",
+        "seto.order_executed",
+        "seto.order_cancelled",
+    }
+)
+
+
+def payload_name(payload: seto_pb2.Payload) -> tuple[str, Any]:
+    """The handler name of ``payload`` and the message its handlers get.
+
+    Session payloads (seto type ETO or LOGIN) are named after their eto type
+    (``eto.pong``) and give the ``eto.Payload``; the others after the field
+    that carries their message (``seto.order_accepted``) and give that message.
+    """
+    if payload.type in _SESSION_TYPES:
+        return _eto_name(payload.eto_payload.type), payload.eto_payload
+    field = _FIELD_BY_TYPE.get(payload.type)
+    if field is None:
+        # A type this library does not know: name it after whichever message is set.
+        for descriptor, value in payload.ListFields():
+            if descriptor.name in _SETO_FIELDS:
+                return f"seto.{descriptor.name}", value
+        return f"seto.unknown_{payload.type}", payload
+    return f"seto.{field}", getattr(payload, field)
+
+
+def _check_name(name: str) -> None:
+    if name not in HANDLER_NAMES:
+        raise UnknownHandlerError(
+            f"unknown handler name {name!r}; valid names are: {', '.join(sorted(HANDLER_NAMES))}"
+        )
+
+
+def _id_key(uuid: seto_pb2.Uuid128) -> tuple[int, int]:
+    return (uuid.low, uuid.high)
+
+
+def _as_uuid(value: seto_pb2.Uuid128 | str | int, kind: str) -> seto_pb2.Uuid128:
+    if isinstance(value, seto_pb2.Uuid128):
+        return value
+    if isinstance(value, str):
+        return ids.str_to_uuid128(value, kind=kind)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return ids.int_to_uuid128(value)
+    raise TypeError(f"a {kind} id must be a Uuid128, tagged hex or an int, not {value!r}")
+
+
+class Smarkets:
+    """A trading client on top of a :class:`~smarkets.session.Session`.
+
+    Requests (:meth:`ping`, :meth:`subscribe`, :meth:`order`, …) are queued;
+    :meth:`flush` sends everything queued in one write.  :meth:`read`
+    receives and dispatches payloads to the handlers.
+
+    Threads: one thread may :meth:`read` (and so run the handlers) while
+    others queue and :meth:`flush`; handlers may queue and flush too.  Only
+    one thread may read at a time.
+    """
+
+    def __init__(self, session: Session) -> None:
+        #: The :class:`~smarkets.session.Session` underneath.
+        self.session = session
+        self._queue: list[tuple[seto_pb2.Payload, Order | None]] = []
+        self._queue_lock = threading.Lock()
+        # Held across numbering+sending and the registration of the orders sent,
+        # and while replies are matched to orders, so a reply read by another
+        # thread always finds the order it answers.
+        self._orders_lock = threading.RLock()
+        self._handlers: dict[str, list[Handler]] = {}
+        self._global_handlers: list[GlobalHandler] = []
+        self._backlog: deque[Event] = deque()
+        self._orders_by_seq: dict[int, Order] = {}
+        self._orders_by_reference: dict[str, Order] = {}
+        self._orders_by_id: dict[tuple[int, int], Order] = {}
+
+    # -- session -----------------------------------------------------------
+
+    def login(self) -> None:
+        """Log in (resuming the session if it has an id); dispatch the login response.
+
+        Raises what :meth:`smarkets.session.Session.login` raises.
+        """
+        self._dispatch_events(self.session.login())
+
+    def logout(self) -> None:
+        """End the session (LOGOUT, wait for the confirmation, close).
+
+        Payloads still queued are not sent (a warning says how many).  What
+        arrives before the confirmation is dispatched.
+        """
+        with self._queue_lock:
+            dropped, self._queue = self._queue, []
+        if dropped:
+            log.warning("logging out with %d queued payloads not flushed: dropped", len(dropped))
+        backlog = list(self._backlog)
+        self._backlog.clear()
+        self._dispatch_events(backlog + self.session.logout())
+
+    # -- handlers --------------------------------------------------------------
+
+    def add_handler(self, name: str, fn: Handler) -> None:
+        """Call ``fn(message)`` for every payload named ``name`` (see :data:`HANDLER_NAMES`)."""
+        _check_name(name)
+        if not callable(fn):
+            raise TypeError(f"handler for {name} must be callable, not {fn!r}")
+        self._handlers.setdefault(name, []).append(fn)
+
+    def del_handler(self, name: str, fn: Handler) -> None:
+        """Stop calling ``fn`` for ``name``."""
+        _check_name(name)
+        try:
+            self._handlers.get(name, []).remove(fn)
+        except ValueError:
+            raise UnknownHandlerError(f"{fn!r} is not a handler of {name}") from None
+
+    def add_global_handler(self, fn: GlobalHandler) -> None:
+        """Call ``fn(name, payload)`` for every payload dispatched (the whole seto Payload)."""
+        if not callable(fn):
+            raise TypeError(f"global handler must be callable, not {fn!r}")
+        self._global_handlers.append(fn)
+
+    def del_global_handler(self, fn: GlobalHandler) -> None:
+        """Stop calling global handler ``fn``."""
+        try:
+            self._global_handlers.remove(fn)
+        except ValueError:
+            raise UnknownHandlerError(f"{fn!r} is not a global handler") from None
+
+    # -- queueing ----------------------------------------------------------------
+
+    def queue(self, payload: seto_pb2.Payload) -> None:
+        """Queue any seto payload (its eto seq is set when it is flushed)."""
+        if not isinstance(payload, seto_pb2.Payload):
+            raise TypeError(f"expected a seto Payload, not {type(payload).__name__}")
+        self._queue_payload(payload, None)
+
+    def _queue_payload(self, payload: seto_pb2.Payload, order: Order | None) -> None:
+        with self._queue_lock:
+            self._queue.append((payload, order))
+
+    @property
+    def queued(self) -> int:
+        """How many payloads wait for :meth:`flush`."""
+        return len(self._queue)
+
+    def ping(self) -> None:
+        """Queue a PING; the server answers PONG (``eto.pong``)."""
+        self._queue_payload(session_payload(eto_pb2.PAYLOAD_PING), None)
+
+    def subscribe(self, market: seto_pb2.Uuid128 | str | int) -> None:
+        """Queue a subscription to ``market``'s quotes (answered by ``seto.market_quotes``)."""
+        payload = seto_pb2.Payload(type=seto_pb2.PAYLOAD_MARKET_SUBSCRIBE)
+        payload.market_subscribe.market.CopyFrom(_as_uuid(market, "market"))
+        self._queue_payload(payload, None)
+
+    def unsubscribe(self, market: seto_pb2.Uuid128 | str | int) -> None:
+        """Queue the end of a subscription to ``market``."""
+        payload = seto_pb2.Payload(type=seto_pb2.PAYLOAD_MARKET_UNSUBSCRIBE)
+        payload.market_unsubscribe.market.CopyFrom(_as_uuid(market, "market"))
+        self._queue_payload(payload, None)
+
+    def order(self, order: Order) -> Order:
+        """Validate ``order`` and queue it; return it (its ``state`` is now ``'queued'``).
+
+        Raises :class:`~smarkets.errors.InvalidOrderError` listing every problem,
+        before anything is queued.  An order can be placed once.
+        """
+        if not isinstance(order, Order):
+            raise TypeError(f"expected a smarkets.Order, not {type(order).__name__}")
+        if order.state is not None:
+            raise InvalidOrderError([f"this order was already placed (state {order.state!r})"])
+        order.validate()
+        payload = seto_pb2.Payload(type=seto_pb2.PAYLOAD_ORDER_CREATE)
+        payload.order_create.CopyFrom(order.to_message())
+        order._queued()
+        self._queue_payload(payload, order)
+        return order
+
+    def cancel(self, order_or_id: Order | seto_pb2.Uuid128 | str | int) -> None:
+        """Queue the cancellation of an order (an accepted :class:`Order` or an order id)."""
+        if isinstance(order_or_id, Order):
+            if order_or_id.id is None:
+                raise InvalidOrderError(
+                    [
+                        f"the order has no id yet (state {order_or_id.state!r}): "
+                        "it can be cancelled once accepted"
+                    ]
+                )
+            order_id = order_or_id.id
+        else:
+            order_id = _as_uuid(order_or_id, "order")
+        payload = seto_pb2.Payload(type=seto_pb2.PAYLOAD_ORDER_CANCEL)
+        payload.order_cancel.order.CopyFrom(order_id)
+        self._queue_payload(payload, None)
+
+    def cancel_all(self, market: seto_pb2.Uuid128 | str | int | None = None) -> None:
+        """Queue the cancellation of every open order, in ``market`` or in all markets."""
+        payload = seto_pb2.Payload(type=seto_pb2.PAYLOAD_ORDER_CANCEL_ALL)
+        payload.order_cancel_all.SetInParent()
+        if market is not None:
+            payload.order_cancel_all.market.CopyFrom(_as_uuid(market, "market"))
+        self._queue_payload(payload, None)
+
+    def request_account_state(self) -> None:
+        """Queue a request for the account's balance (answered by ``seto.account_state``)."""
+        payload = seto_pb2.Payload(type=seto_pb2.PAYLOAD_ACCOUNT_STATE_REQUEST)
+        payload.account_state_request.SetInParent()
+        self._queue_payload(payload, None)
+
+    def request_markets(self) -> None:
+        """Queue a request for the market catalogue (answered by ``seto.markets``)."""
+        payload = seto_pb2.Payload(type=seto_pb2.PAYLOAD_MARKETS_REQUEST)
+        payload.markets_request.SetInParent()
+        self._queue_payload(payload, None)
+
+    def request_orders(self, market: seto_pb2.Uuid128 | str | int | None = None) -> None:
+        """Queue a request for the open orders, of ``market`` or all (``seto.orders``)."""
+        payload = seto_pb2.Payload(type=seto_pb2.PAYLOAD_ORDERS_REQUEST)
+        payload.orders_request.SetInParent()
+        if market is not None:
+            payload.orders_request.market.CopyFrom(_as_uuid(market, "market"))
+        self._queue_payload(payload, None)
+
+    # -- sending ---------------------------------------------------------------------
+
+    def flush(self) -> list[int]:
+        """Send everything queued, in one write; return the seqs given to the payloads.
+
+        Orders get their ``seq`` and the state ``'sent'``.  Raises
+        :class:`~smarkets.errors.NotLoggedInError` (the payloads stay queued)
+        when not logged in.  If the connection fails during the write, the
+        payloads are numbered and kept by the session all the same and reach
+        the server after the next :meth:`login` (it asks for them).
+        """
+        with self._orders_lock:
+            with self._queue_lock:
+                items, self._queue = self._queue, []
+            if not items:
+                return []
+            try:
+                self.session.send_all([payload for payload, _ in items])
+            except NotLoggedInError:
+                with self._queue_lock:
+                    self._queue[:0] = items
+                raise
+            finally:
+                for payload, order in items:
+                    if order is not None and payload.eto_payload.HasField("seq"):
+                        self._track_sent(order, payload.eto_payload.seq)
+            seqs = [payload.eto_payload.seq for payload, _ in items]
+            log.debug("flushed %d payloads (seq %d to %d)", len(seqs), seqs[0], seqs[-1])
+            return seqs
+
+    def _track_sent(self, order: Order, seq: int) -> None:
+        order._sent(seq)
+        self._orders_by_seq[seq] = order
+        if order.reference:
+            self._orders_by_reference[order.reference] = order
+
+    # -- reading -----------------------------------------------------------------------
+
+    def read(self, num: int = 1) -> list[seto_pb2.Payload]:
+        """Receive and dispatch ``num`` payloads; return them.
+
+        Every payload dispatched counts, session-level or exchange
+        (duplicates and gapfills are never dispatched, so never count).
+        Raises :class:`~smarkets.errors.SocketTimeout` when nothing arrives
+        within ``settings.socket_timeout``, and the
+        :class:`~smarkets.errors.SessionEndedError` subclass for the reason when
+        the server ends the session (after dispatching what came before the end).
+        """
+        if num < 1:
+            raise ValueError(f"num must be at least 1, not {num}")
+        dispatched: list[seto_pb2.Payload] = []
+        backlog = self._backlog
+        while len(dispatched) < num:
+            if not backlog:
+                try:
+                    events = self.session.read_events()
+                except SessionEndedError as exc:
+                    rest = list(backlog) + exc.events
+                    backlog.clear()
+                    exc.events = []
+                    self._dispatch_events(rest)
+                    raise
+                backlog.extend(events)
+                continue
+            event = backlog.popleft()
+            if isinstance(event, Received):
+                self.dispatch(event.payload)
+                dispatched.append(event.payload)
+        return dispatched
+
+    def _dispatch_events(self, events: Iterable[Event]) -> None:
+        for event in events:
+            if isinstance(event, Received):
+                self.dispatch(event.payload)
+
+    def dispatch(self, payload: seto_pb2.Payload) -> str:
+        """Hand ``payload`` to its handlers (as :meth:`read` does); return its name.
+
+        The order it concerns (if any) is updated first and its callback
+        called, then the handlers for the name, then the global handlers.
+        """
+        name, message = payload_name(payload)
+        if name in _ORDER_REPLIES:
+            self._track_reply(name, message)
+        for fn in list(self._handlers.get(name, ())):
+            fn(message)
+        for global_fn in list(self._global_handlers):
+            global_fn(name, payload)
+        return name
+
+    # -- order tracking ------------------------------------------------------------------
+
+    def _find(self, seq: int | None, reference: str | None) -> Order | None:
+        order = self._orders_by_seq.get(seq) if seq is not None else None
+        if order is None and reference:
+            order = self._orders_by_reference.get(reference)
+        return order
+
+    def _forget(self, order: Order, *, keep_id: bool = False) -> None:
+        if order.seq is not None and self._orders_by_seq.get(order.seq) is order:
+            del self._orders_by_seq[order.seq]
+        ref = order.reference
+        if ref and self._orders_by_reference.get(ref) is order:
+            del self._orders_by_reference[ref]
+        if not keep_id and order.id is not None:
+            key = _id_key(order.id)
+            if self._orders_by_id.get(key) is order:
+                del self._orders_by_id[key]
+
+    def _track_reply(self, name: str, message: Any) -> None:
+        with self._orders_lock:
+            order, callback = self._apply_reply(name, message)
+        if order is None:
+            log.debug("%s matches no order placed by this client", name)
+        if order is not None and callback is not None:
+            fn = getattr(order, callback)
+            if fn is not None:
+                fn(order, message)
+
+    def _apply_reply(self, name: str, message: Any) -> tuple[Order | None, str | None]:
+        reference = message.reference if message.HasField("reference") else None
+        if name == "seto.order_accepted":
+            order = self._find(message.seq, reference)
+            if order is None:
+                return None, None
+            order._accepted(message)
+            self._forget(order, keep_id=True)
+            self._orders_by_id[_id_key(order.id)] = order  # type: ignore[arg-type]
+            return order, "on_accepted"
+        if name in ("seto.order_rejected", "seto.order_invalid"):
+            order = self._find(message.seq, reference)
+            if order is None:
+                return None, None
+            if name == "seto.order_rejected":
+                order._rejected(message)
+                callback = "on_rejected"
+            else:
+                order._invalid(message)
+                callback = "on_invalid"
+            self._forget(order)
+            return order, callback
+        if name == "seto.order_executed":
+            order = self._orders_by_id.get(_id_key(message.order))
+            if order is None:
+                order = self._find(message.seq if message.HasField("seq") else None, reference)
+            if order is None:
+                return None, None
+            order._executed(message)
+            if order.done:
+                self._forget(order)
+            else:
+                self._forget(order, keep_id=True)
+                self._orders_by_id[_id_key(order.id)] = order  # type: ignore[arg-type]
+            return order, "on_executed"
+        if name == "seto.order_cancelled":
+            order = self._orders_by_id.get(_id_key(message.order))
+            if order is None and reference:
+                order = self._orders_by_reference.get(reference)
+            if order is None:
+                return None, None
+            order._cancelled(message)
+            self._forget(order)
+            return order, "on_cancelled"
+        return None, None
+
+    # -- ids -------------------------------------------------------------------------------
+
+    @staticmethod
+    def str_to_uuid128(text: str, strip_tag: bool = True) -> seto_pb2.Uuid128:
+        """``'fc024'`` → ``Uuid128(low=0xf)``; see :func:`smarkets.ids.str_to_uuid128`."""
+        return ids.str_to_uuid128(text, strip_tag=strip_tag)
+
+    @staticmethod
+    def uuid_to_str(u: seto_pb2.Uuid128 | int, kind: str) -> str:
+        """``(Uuid128(low=0xf), 'market')`` → ``'fc024'``.
+
+        See :func:`smarkets.ids.uuid128_to_str`.
+        """
+        return ids.uuid128_to_str(u, kind)
+
+    @staticmethod
+    def uuid128_to_int(u: seto_pb2.Uuid128) -> int:
+        """The number a ``Uuid128`` carries; see :func:`smarkets.ids.uuid128_to_int`."""
+        return ids.uuid128_to_int(u)
+
+    @staticmethod
+    def int_to_uuid128(n: int) -> seto_pb2.Uuid128:
+        """The ``Uuid128`` carrying ``n``; see :func:`smarkets.ids.int_to_uuid128`."""
+        return ids.int_to_uuid128(n)
+
+    @staticmethod
+    def str_to_int(text: str, strip_tag: bool = True) -> int:
+        """The number of a tagged hex id; see :func:`smarkets.ids.str_to_int`."""
+        return ids.str_to_int(text, strip_tag=strip_tag)
+
+    def __repr__(self) -> str:
+        return f"<Smarkets {self.session!r} queued={self.queued}>"

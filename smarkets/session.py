@@ -1,0 +1,573 @@
+"""The session layer over a real connection: :class:`Session`.
+
+:class:`Session` is a thin shell around :class:`smarkets.session_core.SessionCore`
+(which holds every rule of PROTOCOL.md section 4: numbering, replay, gaps,
+duplicates, gapfills, heartbeats, login and logout).  The shell only does the
+I/O: it owns a :class:`~smarkets.session_socket.SessionSocket`, feeds the core
+what arrives, writes what the core produces, wakes the core when its timers
+are due, and turns the end of a session into exceptions a script can act on.
+
+Threads: one thread may read (:meth:`Session.read_events`) while others
+send (:meth:`Session.send`, :meth:`Session.send_all`).  Numbering a payload and
+writing it happen under one lock, so payloads go out in seq order; the lock is
+never held while waiting for input, nor by the caller's own code.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from collections.abc import Callable, Iterable
+
+from smarkets.errors import (
+    Error,
+    HeartbeatTimeoutError,
+    LoggedOutError,
+    LoginError,
+    LoginTimeoutError,
+    NotLoggedInError,
+    ProtocolError,
+    SessionEndedError,
+    SocketError,
+    SocketTimeout,
+    UnknownSessionError,
+)
+from smarkets.proto import eto_pb2, seto_pb2
+from smarkets.session_core import (
+    Event,
+    LoggedIn,
+    Received,
+    ReplayStore,
+    Role,
+    SessionCore,
+    SessionEnded,
+    SessionState,
+    State,
+    logout_reason_name,
+)
+from smarkets.session_socket import SessionSocket
+from smarkets.settings import SessionSettings
+from smarkets.state_store import StateStore
+
+__all__ = ["Event", "LoggedIn", "Received", "Session", "State", "error_for_end"]
+
+log = logging.getLogger("smarkets.session")
+
+_ERRORS_BY_REASON: dict[int, type[SessionEndedError]] = {
+    eto_pb2.LOGOUT_UNAUTHORISED: LoginError,
+    eto_pb2.LOGOUT_UNVERIFIED: LoginError,
+    eto_pb2.LOGOUT_UNKNOWN_SESSION: UnknownSessionError,
+    eto_pb2.LOGOUT_HEARTBEAT_TIMEOUT: HeartbeatTimeoutError,
+    eto_pb2.LOGOUT_LOGIN_TIMEOUT: LoginTimeoutError,
+}
+
+
+def error_for_end(
+    ended: SessionEnded, address: str = "the server", events: list[Event] | None = None
+) -> SessionEndedError:
+    """The exception that stands for ``ended`` (a :class:`SessionEnded` event).
+
+    UNAUTHORISED and UNVERIFIED give :class:`~smarkets.errors.LoginError`,
+    UNKNOWN_SESSION :class:`~smarkets.errors.UnknownSessionError`, the two
+    timeouts :class:`~smarkets.errors.HeartbeatTimeoutError` and
+    :class:`~smarkets.errors.LoginTimeoutError`, any other reason
+    :class:`~smarkets.errors.LoggedOutError`.
+    """
+    reason = ended.reason
+    name = logout_reason_name(reason)
+    cls = _ERRORS_BY_REASON.get(reason, LoggedOutError)
+    if ended.by_peer:
+        message = f"{address} ended the session: {name}"
+    elif reason == eto_pb2.LOGOUT_HEARTBEAT_TIMEOUT:
+        message = f"heard nothing from {address} for the heartbeat timeout: {name}"
+    elif reason == eto_pb2.LOGOUT_LOGIN_TIMEOUT:
+        message = f"{address} did not answer the login in time: {name}"
+    else:
+        message = f"the session with {address} ended: {name}"
+    message += (
+        " (resumable: log in again to continue the session)"
+        if ended.resumable
+        else " (not resumable: the next login starts a new session)"
+    )
+    return cls(reason, message, resumable=ended.resumable, by_peer=ended.by_peer, events=events)
+
+
+class Session:
+    """One trading session with the exchange, over as many connections as it takes.
+
+    ``Session(settings)`` starts a new session at the first :meth:`login`;
+    ``Session(settings, session_id, inseq, outseq)`` resumes an existing one
+    (the id and both next seqs as they were when its connection dropped).
+    With a ``state_store`` (e.g. :class:`~smarkets.state_store.FileStateStore`)
+    and no ``session_id``, the numbers saved there are loaded, and they are
+    saved again whenever they change, so a restarted script resumes on its own.
+
+    The session's numbers are readable at any time: :attr:`session` (the id,
+    ``None`` before the first login), :attr:`inseq` and :attr:`outseq`.
+
+    Nothing happens in the background: heartbeats are sent and timeouts
+    noticed while the script is inside :meth:`read_events` (or a method that
+    reads, like :meth:`login`), so a script should read regularly, at least
+    once per heartbeat interval.
+
+    ``transport`` replaces the :class:`~smarkets.session_socket.SessionSocket`
+    (tests, other transports); ``clock`` replaces :func:`time.monotonic`.
+    """
+
+    def __init__(
+        self,
+        settings: SessionSettings,
+        session_id: str | None = None,
+        inseq: int = 1,
+        outseq: int = 1,
+        *,
+        state_store: StateStore | None = None,
+        transport: SessionSocket | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.settings = settings
+        self.state_store = state_store
+        if session_id is None and state_store is not None and (inseq, outseq) == (1, 1):
+            saved = state_store.load()
+            if saved is not None:
+                session_id, inseq, outseq = saved.session_id, saved.inseq, saved.outseq
+                log.info(
+                    "resuming saved session %s (inseq %d, outseq %d)", session_id, inseq, outseq
+                )
+        if session_id is None and (inseq, outseq) != (1, 1):
+            raise ValueError(
+                f"a new session starts at inseq 1 and outseq 1 (got {inseq}, {outseq}); "
+                "give the session_id to resume a session"
+            )
+        self._state = SessionState(
+            session_id or None,
+            inseq,
+            outseq,
+            sent=ReplayStore(limit=settings.replay_limit, first_seq=outseq),
+        )
+        self._socket = transport if transport is not None else SessionSocket(settings)
+        self._clock = clock
+        self._lock = threading.RLock()
+        self._core: SessionCore | None = None
+        self._pending: list[Event] = []
+        self._logout_requested = False
+        # True once the session ended for good: the next login starts a new one.
+        self._finished = False
+        self._saved: tuple[str, int, int] | None = None
+
+    # -- numbers and state -------------------------------------------------
+
+    @property
+    def session(self) -> str | None:
+        """The session id (``None`` until the server has assigned one)."""
+        return self._state.session_id
+
+    @property
+    def inseq(self) -> int:
+        """The next seq expected from the server."""
+        return self._state.inseq
+
+    @property
+    def outseq(self) -> int:
+        """The next seq this client will send."""
+        return self._state.outseq
+
+    @property
+    def state(self) -> State:
+        """Where the current connection is: ``AWAITING_LOGIN`` before any, ``CLOSED`` after."""
+        core = self._core
+        if core is None:
+            return State.AWAITING_LOGIN
+        if not self._socket.connected:
+            return State.CLOSED
+        return core.state
+
+    @property
+    def logged_in(self) -> bool:
+        """True while connected and logged in."""
+        core = self._core
+        return core is not None and core.state is State.LOGGED_IN and self._socket.connected
+
+    @property
+    def socket(self) -> SessionSocket:
+        """The transport (for its :meth:`~smarkets.session_socket.SessionSocket.fileno`)."""
+        return self._socket
+
+    def fileno(self) -> int:
+        """The connection's file descriptor, for ``select`` (-1 when not connected).
+
+        Events already received may be waiting in :attr:`pending_events`, which
+        ``select`` cannot see; check it first.
+        """
+        return self._socket.fileno()
+
+    @property
+    def pending_events(self) -> int:
+        """How many received events wait to be returned by :meth:`read_events`."""
+        return len(self._pending)
+
+    def reset(self) -> None:
+        """Forget the session: the next :meth:`login` starts a new one (not while connected)."""
+        with self._lock:
+            if self._socket.connected:
+                raise Error("disconnect or log out before resetting the session")
+            self._new_session_state()
+
+    def _new_session_state(self) -> None:
+        self._state = SessionState(sent=ReplayStore(limit=self.settings.replay_limit))
+        self._finished = False
+        self._saved = None
+        self._clear_store()
+
+    # -- login -------------------------------------------------------------
+
+    def _credentials(self) -> seto_pb2.Login:
+        settings = self.settings
+        login = seto_pb2.Login(username=settings.username)
+        if settings.password is not None:
+            login.password = settings.password
+        if settings.cookie is not None:
+            login.cookie = settings.cookie
+        return login
+
+    def login(self) -> list[Event]:
+        """Connect if needed and log in, resuming the session when it has an id.
+
+        Blocks until the server answers.  Returns the events received up to
+        and including the :class:`~smarkets.session_core.LoggedIn` (among them the
+        ``Received`` login response); anything that arrived behind it is kept
+        for the next :meth:`read_events`.  A login that is already done
+        returns ``[]``.
+
+        Raises :class:`~smarkets.errors.LoginError` (bad credentials),
+        :class:`~smarkets.errors.UnknownSessionError` (the session to resume
+        is gone), :class:`~smarkets.errors.LoginTimeoutError` (no answer within
+        ``settings.login_timeout``), other
+        :class:`~smarkets.errors.SessionEndedError` subclasses for other
+        refusals, and the :class:`~smarkets.errors.SocketError` family when the
+        connection fails.
+        """
+        with self._lock:
+            if self.logged_in:
+                log.debug("login: already logged in")
+                return []
+            self.settings.validate()
+            if self._finished:
+                log.info("the previous session ended: starting a new one")
+                self._new_session_state()
+            elif not self._state.session_id and self._state.outseq != 1:
+                # An earlier login of a new session never completed: start over.
+                self._state = SessionState(sent=ReplayStore(limit=self.settings.replay_limit))
+            if self._core is not None and self._socket.connected:
+                # A connection left from an earlier, failed or ended login.
+                self._socket.close()
+            self._socket.connect()
+            now = self._clock()
+            settings = self.settings
+            core = SessionCore(
+                Role.CLIENT,
+                self._state,
+                now=now,
+                heartbeat_interval=settings.heartbeat_interval,
+                heartbeat_timeout=settings.heartbeat_timeout,
+                login_timeout=settings.login_timeout,
+            )
+            self._core = core
+            self._logout_requested = False
+            if self._state.session_id:
+                log.info(
+                    "resuming session %s as %s (inseq %d, outseq %d)",
+                    self._state.session_id,
+                    settings.username,
+                    self._state.inseq,
+                    self._state.outseq,
+                )
+            else:
+                log.info("logging in to %s as %s", self._socket.address, settings.username)
+            core.login(self._credentials(), now)
+            self._flush_core(core)
+        received: list[Event] = []
+        while True:
+            events = self._pump(core, math.inf)
+            for index, event in enumerate(events):
+                if isinstance(event, LoggedIn):
+                    # What came behind the response (even the session's end) is
+                    # for the next read.
+                    with self._lock:
+                        self._pending.extend(events[index + 1 :])
+                    received.extend(events[: index + 1])
+                    log.info(
+                        "logged in: session %s, continuing from seq %d",
+                        event.session_id,
+                        self.outseq,
+                    )
+                    return received
+            received.extend(self._end_or_return(events))
+
+    # -- reading -------------------------------------------------------------
+
+    def read_events(self, timeout: float | None = None) -> list[Event]:
+        """Wait for what the server sends; return the events, in order.
+
+        Events kept from earlier come first, without waiting.  Otherwise waits
+        for input, feeds it to the core, and writes what the core answers
+        (heartbeats, pongs, replays) at once; heartbeats also go out while it
+        waits.  Application payloads come as :class:`Received` events, each
+        exactly once and in seq order; duplicates and gapfills never appear.
+
+        With ``timeout=None``, waits up to ``settings.socket_timeout`` and raises
+        :class:`~smarkets.errors.SocketTimeout` if nothing arrived; with a
+        number of seconds (0 to poll), returns ``[]`` when it passes.
+
+        When the server ends the session, raises the
+        :class:`~smarkets.errors.SessionEndedError` subclass for its reason;
+        its ``events`` attribute holds what arrived just before the end.
+        """
+        with self._lock:
+            pending = self._take_pending()
+        if pending:
+            return self._end_or_return(pending)
+        raise_on_timeout = timeout is None
+        limit = self.settings.socket_timeout if timeout is None else max(timeout, 0.0)
+        until = self._clock() + limit
+        while True:
+            core = self._core
+            if core is None or core.state is not State.LOGGED_IN or not self._socket.connected:
+                raise NotLoggedInError(self._not_logged_in_reason())
+            events = self._end_or_return(self._pump(core, until))
+            if events:
+                return events
+            if self._clock() >= until:
+                if raise_on_timeout:
+                    raise SocketTimeout(
+                        f"nothing received from {self._socket.address} in {limit:g}s",
+                        self.settings.host,
+                        self.settings.port,
+                    )
+                return []
+
+    def _not_logged_in_reason(self) -> str:
+        if self._core is None:
+            return "not logged in: call login() first"
+        if self._finished:
+            return "the session has ended: call login() to start a new one"
+        return "not connected: call login() to resume the session"
+
+    def _take_pending(self) -> list[Event]:
+        events, self._pending = self._pending, []
+        return events
+
+    def _pump(self, core: SessionCore, until: float) -> list[Event]:
+        """One round: wake the core's timers, wait for input until ``until``, feed it."""
+        with self._lock:
+            now = self._clock()
+            events = core.tick(now)
+            self._flush_core(core, events)
+            if events:
+                return events
+            deadline = core.next_deadline()
+        wake = until if deadline is None else min(until, deadline)
+        wait = None if math.isinf(wake) else max(wake - self._clock(), 0.0)
+        if not self._socket.wait_readable(wait):
+            return []
+        with self._lock:
+            if self._core is not core:
+                raise NotLoggedInError("the connection was closed by another thread")
+            try:
+                payloads = self._socket.recv_payloads()
+            except SocketTimeout:
+                return []  # readable, but a TLS record never completed: try again
+            except (SocketError, ProtocolError):
+                self._save()
+                raise
+            now = self._clock()
+            try:
+                events = core.receive_payloads(payloads, now)
+            except ProtocolError as exc:
+                # Nothing of the bad batch was applied; the stream is unusable.
+                self._socket.close()
+                self._save()
+                raise ProtocolError(f"from {self._socket.address}: {exc}") from exc
+            events.extend(core.tick(now))
+            self._flush_core(core, events)
+            self._save()
+            return events
+
+    def _flush_core(self, core: SessionCore, events: list[Event] | None = None) -> None:
+        """Write what the core has queued.
+
+        After the session ended, a failed write (the server may already have
+        gone) is ignored.  Otherwise the events already taken from the core are
+        kept for the next read before the error is raised, so none is lost.
+        """
+        out = core.payloads_to_send()
+        if not out:
+            return
+        try:
+            self._socket.send_payloads(out)
+        except SocketError:
+            if core.state is State.CLOSED or self._logout_requested:
+                log.debug("could not write the last %d payloads: the connection is gone", len(out))
+                return
+            if events:
+                self._pending.extend(events)
+                events.clear()
+            self._save()
+            raise
+
+    def _end_or_return(self, events: list[Event]) -> list[Event]:
+        """Handle a :class:`SessionEnded` at the end of ``events``; return the rest."""
+        if not events or not isinstance(events[-1], SessionEnded):
+            return events
+        ended = events[-1]
+        rest = events[:-1]
+        with self._lock:
+            self._socket.close()
+            requested = self._logout_requested
+            if ended.resumable and not requested:
+                self._save()
+            else:
+                self._finished = True
+                self._clear_store()
+        if requested:
+            log.info("logged out (%s)", logout_reason_name(ended.reason))
+            return rest
+        error = error_for_end(ended, self._socket.address, rest)
+        log.warning("%s", error)
+        raise error
+
+    # -- sending -------------------------------------------------------------
+
+    def send(self, payload: seto_pb2.Payload) -> int:
+        """Number ``payload``, keep it for replay, write it at once; return its seq."""
+        return self.send_all([payload])[0]
+
+    def send_all(self, payloads: Iterable[seto_pb2.Payload]) -> list[int]:
+        """Number and write several payloads in one write; return their seqs, in order.
+
+        Safe to call from one thread while another is in :meth:`read_events`.
+        Raises :class:`~smarkets.errors.NotLoggedInError` when not logged in.  If
+        the write fails, the payloads are numbered and kept all the same: after
+        the next :meth:`login` the server asks for them again (REPLAY) and gets
+        them.
+        """
+        with self._lock:
+            core = self._core
+            if core is None or core.state is not State.LOGGED_IN or not self._socket.connected:
+                raise NotLoggedInError(self._not_logged_in_reason())
+            now = self._clock()
+            seqs: list[int] = []
+            try:
+                for payload in payloads:
+                    seqs.append(core.send(payload, now))
+            finally:
+                self._flush_core(core)
+                self._save()
+            return seqs
+
+    # -- ending ----------------------------------------------------------------
+
+    def logout(self, timeout: float | None = None) -> list[Event]:
+        """End the session: send LOGOUT, wait for the confirmation, close.
+
+        Waits up to ``timeout`` (default ``settings.socket_timeout``) for the
+        confirmation; the connection is closed either way and the session
+        cannot be resumed afterwards (the next :meth:`login` starts a new one).
+        Returns the events that were pending or arrived before the
+        confirmation, for the caller to process.  Does nothing much when not
+        logged in (just closes any connection).
+        """
+        with self._lock:
+            received = self._take_pending()
+            core = self._core
+            if core is None or core.state is not State.LOGGED_IN or not self._socket.connected:
+                if received and isinstance(received[-1], SessionEnded):
+                    # The server ended the session already; it only remains to say so quietly.
+                    self._logout_requested = True
+                    received = self._end_or_return(received)
+                    self._logout_requested = False
+                self._socket.close()
+                return received
+            self._logout_requested = True
+            log.info("logging out of session %s", self._state.session_id)
+            core.logout(self._clock())
+            self._flush_core(core)
+        limit = self.settings.socket_timeout if timeout is None else timeout
+        until = self._clock() + limit
+        try:
+            while core.state is State.LOGGING_OUT and self._socket.connected:
+                if self._clock() >= until:
+                    log.warning(
+                        "no logout confirmation from %s in %gs", self._socket.address, limit
+                    )
+                    break
+                events = self._pump(core, until)
+                received.extend(self._end_or_return(events))
+        except (SocketError, ProtocolError, NotLoggedInError) as exc:
+            log.info("connection closed while logging out: %s", exc)
+        except SessionEndedError as exc:  # pragma: no cover - a requested logout is quiet
+            received.extend(exc.events)
+        finally:
+            with self._lock:
+                self._socket.close()
+                self._finished = True
+                self._logout_requested = False
+                self._clear_store()
+        return received
+
+    def disconnect(self) -> None:
+        """Drop the connection without logging out; the session stays resumable.
+
+        The next :meth:`login` resumes it with the same id and seqs.
+        """
+        with self._lock:
+            if self._socket.connected:
+                log.info(
+                    "disconnecting from %s (session %s stays resumable)",
+                    self._socket.address,
+                    self._state.session_id,
+                )
+            self._socket.close()
+            self._save()
+
+    close = disconnect
+
+    # -- state store -------------------------------------------------------------
+
+    def _save(self) -> None:
+        store = self.state_store
+        state = self._state
+        if store is None or not state.session_id or self._finished:
+            return
+        numbers = (state.session_id, state.inseq, state.outseq)
+        if numbers == self._saved:
+            return
+        try:
+            store.save(*numbers)
+        except Error:
+            log.exception("could not save the session state")
+            return
+        self._saved = numbers
+
+    def _clear_store(self) -> None:
+        self._saved = None
+        if self.state_store is None:
+            return
+        try:
+            self.state_store.clear()
+        except Error:
+            log.exception("could not clear the saved session state")
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.disconnect()
+
+    def __repr__(self) -> str:
+        return (
+            f"<Session {self.session or '(new)'} inseq={self.inseq} outseq={self.outseq} "
+            f"{self.state.value} {self._socket.address}>"
+        )

@@ -1,0 +1,287 @@
+"""One TCP (by default TLS) connection carrying framed payloads: :class:`SessionSocket`.
+
+This is the transport under :class:`smarkets.session.Session`.  It knows
+nothing of sequence numbers or logins: it writes payloads as frames
+(PROTOCOL.md section 2) and reads frames back into payloads.  Every failure is
+raised as a subclass of :class:`smarkets.errors.SocketError` (or a
+:class:`~smarkets.errors.ProtocolError` for a corrupt stream) whose message names
+``host:port``.
+"""
+
+from __future__ import annotations
+
+import logging
+import select
+import socket
+import ssl
+from collections.abc import Iterable
+
+from smarkets.errors import (
+    ConnectError,
+    ConnectionClosed,
+    ProtocolError,
+    SocketError,
+    SocketTimeout,
+    TLSError,
+)
+from smarkets.framing import FrameDecoder, encode_frame
+from smarkets.settings import SessionSettings
+
+__all__ = ["SessionSocket"]
+
+log = logging.getLogger("smarkets.socket")
+
+#: Bytes asked of the kernel per read.
+RECV_SIZE = 65536
+
+_CLOSED_ERRORS = (
+    BrokenPipeError,
+    ConnectionResetError,
+    ConnectionAbortedError,
+    ssl.SSLZeroReturnError,
+    ssl.SSLEOFError,
+)
+
+
+class SessionSocket:
+    """One connection to ``settings.host:settings.port`` with framed payloads.
+
+    TLS is on unless ``settings.ssl`` is ``False``; the server certificate and
+    host name are verified (against the system trust store, or
+    ``settings.ssl_kwargs['ca_file']``).  ``TCP_NODELAY`` is set, and every
+    blocking operation is limited by ``settings.socket_timeout``.
+
+    Not thread-safe by itself: :class:`~smarkets.session.Session` serialises
+    access to it.
+    """
+
+    def __init__(self, settings: SessionSettings) -> None:
+        self.settings = settings
+        self._sock: socket.socket | None = None
+        self._decoder = FrameDecoder(settings.max_payload_size)
+        self._host = settings.host
+        self._port = settings.port
+
+    # -- state -------------------------------------------------------------
+
+    @property
+    def connected(self) -> bool:
+        """True between a successful :meth:`connect` and :meth:`close` (or a failure)."""
+        return self._sock is not None
+
+    @property
+    def address(self) -> str:
+        """``host:port`` of the server (as of the last :meth:`connect`)."""
+        host = f"[{self._host}]" if ":" in self._host else self._host
+        return f"{host}:{self._port}"
+
+    @property
+    def buffered(self) -> int:
+        """Bytes received of a frame that is not complete yet."""
+        return self._decoder.buffered
+
+    def fileno(self) -> int:
+        """The socket's file descriptor (for ``select``), or -1 when not connected."""
+        return self._sock.fileno() if self._sock is not None else -1
+
+    # -- connecting --------------------------------------------------------
+
+    def connect(self) -> None:
+        """Open the connection (and do the TLS handshake); a no-op when already open.
+
+        Raises :class:`~smarkets.errors.ConnectError` when the server cannot be
+        reached and :class:`~smarkets.errors.TLSError` when the handshake or the
+        certificate check fails.
+        """
+        if self._sock is not None:
+            return
+        settings = self.settings
+        self._host, self._port = settings.host, settings.port
+        address = self.address
+        timeout = settings.socket_timeout
+        log.info("connecting to %s (%s)", address, "TLS" if settings.ssl else "plain TCP")
+        try:
+            raw = socket.create_connection((self._host, self._port), timeout=timeout)
+        except TimeoutError as exc:
+            raise ConnectError(
+                f"timed out connecting to {address} after {timeout:g}s", self._host, self._port
+            ) from exc
+        except OSError as exc:
+            reason = exc.strerror or str(exc) or type(exc).__name__
+            raise ConnectError(
+                f"cannot connect to {address}: {reason}", self._host, self._port
+            ) from exc
+        try:
+            raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            sock = self._wrap(raw) if settings.ssl else raw
+        except BaseException:
+            raw.close()
+            raise
+        self._sock = sock
+        self._decoder = FrameDecoder(settings.max_payload_size)
+        log.info("connected to %s", address)
+
+    def _context(self) -> ssl.SSLContext:
+        kwargs = self.settings.ssl_kwargs
+        context = kwargs.get("context")
+        if context is not None:
+            return context
+        cafile = kwargs.get("ca_file", kwargs.get("cafile"))
+        capath = kwargs.get("capath")
+        try:
+            context = ssl.create_default_context(cafile=cafile, capath=capath)
+            if "certfile" in kwargs:
+                context.load_cert_chain(kwargs["certfile"], kwargs.get("keyfile"))
+        except (OSError, ssl.SSLError) as exc:
+            raise TLSError(
+                f"TLS setup for {self.address} failed: cannot load the CA or client "
+                f"certificate files: {exc}",
+                self._host,
+                self._port,
+            ) from exc
+        return context
+
+    def _wrap(self, raw: socket.socket) -> ssl.SSLSocket:
+        address = self.address
+        context = self._context()
+        try:
+            return context.wrap_socket(raw, server_hostname=self._host)
+        except ssl.SSLCertVerificationError as exc:
+            detail = exc.verify_message or exc.reason or str(exc)
+            raise TLSError(
+                f"TLS handshake with {address} failed: certificate not trusted: {detail}",
+                self._host,
+                self._port,
+            ) from exc
+        except ssl.CertificateError as exc:  # pragma: no cover - older Pythons
+            raise TLSError(
+                f"TLS handshake with {address} failed: {exc}", self._host, self._port
+            ) from exc
+        except TimeoutError as exc:
+            raise TLSError(
+                f"TLS handshake with {address} timed out", self._host, self._port
+            ) from exc
+        except OSError as exc:
+            raise TLSError(
+                f"TLS handshake with {address} failed: {exc}", self._host, self._port
+            ) from exc
+
+    def close(self) -> None:
+        """Close the connection (a no-op when not connected); unfinished input is dropped."""
+        sock, self._sock = self._sock, None
+        if sock is None:
+            return
+        log.info("closing the connection to %s", self.address)
+        try:
+            sock.close()
+        except OSError:  # pragma: no cover - close errors carry nothing useful
+            pass
+
+    # -- I/O ---------------------------------------------------------------
+
+    def _require(self) -> socket.socket:
+        if self._sock is None:
+            raise SocketError(f"not connected to {self.address}", self._host, self._port)
+        return self._sock
+
+    def send_payloads(self, payloads: Iterable[bytes]) -> None:
+        """Frame every payload and write them all in one ``sendall``.
+
+        A write that fails part-way leaves the stream unusable, so the
+        connection is closed before the error is raised.
+        """
+        sock = self._require()
+        data = b"".join([encode_frame(payload) for payload in payloads])
+        if not data:
+            return
+        try:
+            sock.sendall(data)
+        except TimeoutError as exc:
+            self.close()
+            raise SocketTimeout(
+                f"timed out writing to {self.address} after {self.settings.socket_timeout:g}s",
+                self._host,
+                self._port,
+            ) from exc
+        except _CLOSED_ERRORS as exc:
+            self.close()
+            raise ConnectionClosed(
+                f"{self.address} closed the connection while we were writing ({exc})",
+                self._host,
+                self._port,
+            ) from exc
+        except OSError as exc:
+            self.close()
+            raise SocketError(
+                f"writing to {self.address} failed: {exc}", self._host, self._port
+            ) from exc
+
+    def wait_readable(self, timeout: float | None) -> bool:
+        """Wait up to ``timeout`` seconds (``None``: forever) for input; True if there is some.
+
+        Counts bytes TLS has already decrypted, which ``select`` cannot see.
+        Returns True at once when not connected, so that the next
+        :meth:`recv_payloads` reports it.
+        """
+        sock = self._sock
+        if sock is None:
+            return True
+        if isinstance(sock, ssl.SSLSocket) and sock.pending():
+            return True
+        if timeout is not None and timeout < 0:
+            timeout = 0
+        try:
+            readable, _, _ = select.select([sock], [], [], timeout)
+        except (OSError, ValueError):
+            return True  # closed under us: let recv_payloads say how
+        return bool(readable)
+
+    def recv_payloads(self) -> list[bytes]:
+        """Read once (blocking up to the socket timeout); return the payloads completed.
+
+        May return ``[]`` when only part of a frame arrived.  Raises
+        :class:`~smarkets.errors.ConnectionClosed` when the server closed the
+        connection (``mid_frame`` tells whether a frame was cut short),
+        :class:`~smarkets.errors.SocketTimeout` when nothing arrived in time
+        (the connection stays usable), and
+        :class:`~smarkets.errors.ProtocolError` for an oversized or malformed
+        frame (the connection is closed).
+        """
+        sock = self._require()
+        try:
+            data = sock.recv(RECV_SIZE)
+        except TimeoutError as exc:
+            raise SocketTimeout(
+                f"nothing received from {self.address} in {self.settings.socket_timeout:g}s",
+                self._host,
+                self._port,
+            ) from exc
+        except _CLOSED_ERRORS:
+            data = b""
+        except OSError as exc:
+            self.close()
+            raise SocketError(
+                f"reading from {self.address} failed: {exc}", self._host, self._port
+            ) from exc
+        if not data:
+            buffered = self._decoder.buffered
+            self.close()
+            if buffered:
+                raise ConnectionClosed(
+                    f"{self.address} closed the connection in the middle of a frame "
+                    f"({buffered} bytes of an unfinished frame discarded)",
+                    self._host,
+                    self._port,
+                    mid_frame=True,
+                    buffered=buffered,
+                )
+            raise ConnectionClosed(f"{self.address} closed the connection", self._host, self._port)
+        try:
+            return self._decoder.feed(data)
+        except ProtocolError as exc:
+            self.close()
+            raise ProtocolError(f"from {self.address}: {exc}") from exc
+
+    def __repr__(self) -> str:
+        state = "connected" if self._sock is not None else "not connected"
+        return f"<SessionSocket {self.address} {state}>"
