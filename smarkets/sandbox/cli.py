@@ -1,0 +1,469 @@
+"""``smarkets sandbox`` / ``python -m smarkets.sandbox``: run the sandbox exchange.
+
+What it prints on stdout, one line each and in this order (everything else, the log, goes
+to stderr):
+
+* ``CA certificate: PATH`` -- with TLS (the default), the CA file a client must trust;
+* ``demo account: NAME password PASSWORD balance BALANCE`` -- for each default account,
+  when no ``--accounts`` file is given;
+* ``smarkets sandbox listening on HOST:PORT (TLS|no TLS)`` -- once it accepts connections;
+  HOST:PORT is the real address (``--port 0`` picks a free port).
+
+SIGINT and SIGTERM stop it cleanly (every session is sent LOGOUT ``DOWNTIME``; exit status
+0). A bad ``--accounts`` or ``--markets`` file is reported in one line on stderr, exit
+status 2; an address that cannot be listened on, exit status 1.
+
+Admin console (``--admin-stdin``): one command per line on stdin, each answered by one line
+on stdout, ``ok ...`` or ``error ...``:
+
+================================  ==========================================================
+``halt MARKET``                   stop trading (resting orders stay)
+``reopen MARKET``                 resume trading on a halted market
+``settle MARKET WINNER``          settle with the winning contract; pays out
+``add-account NAME PW BALANCE``   open an account (balance in 1/10,000 units)
+``add-market JSON``               open a market: one object as in the markets file
+``balance NAME``                  ``ok cash=C exposure=E available=A staked=S``
+``quit``                          ``ok bye``, then stop as on SIGTERM
+================================  ==========================================================
+
+Blank lines and lines starting with ``#`` are skipped without an answer. The end of stdin
+counts as ``quit``, so a sandbox run by another program goes away with it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import shlex
+import shutil
+import signal
+import sys
+import tempfile
+import threading
+from collections.abc import Callable, Sequence
+
+from smarkets.sandbox.accounts import (
+    DEFAULT_ACCOUNTS,
+    AccountsError,
+    AccountSpec,
+    load_accounts,
+)
+from smarkets.sandbox.catalogue import CatalogueError, MarketSpec, default_markets, load_markets
+from smarkets.sandbox.server import SandboxServer, ServerConfig
+
+__all__ = ["AdminConsole", "add_arguments", "build_parser", "main", "run"]
+
+_log = logging.getLogger("smarkets.sandbox.cli")
+
+DEFAULT_PORT = 3701
+#: What the readiness line contains, followed by ``HOST:PORT``.
+LISTENING = "listening on"
+#: What the CA file line starts with.
+CA_LINE = "CA certificate: "
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value > 0 or value != value or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds: {text!r}")
+    return value
+
+
+def _non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a number >= 0: {text!r}")
+    return value
+
+
+def _int_at_least(minimum: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be >= {minimum}: {text!r}")
+        return value
+
+    return parse
+
+
+def _port(text: str) -> int:
+    value = _int_at_least(0)(text)
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}")
+    return value
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the sandbox's options to ``parser`` (shared by both command lines)."""
+    net = parser.add_argument_group("network")
+    net.add_argument("--host", default="127.0.0.1", help="address to listen on (%(default)s)")
+    net.add_argument(
+        "--port", type=_port, default=DEFAULT_PORT, help="port (%(default)s; 0 picks a free one)"
+    )
+    net.add_argument(
+        "--no-tls",
+        action="store_true",
+        help="plain TCP instead of TLS (by default a CA and a server certificate are"
+        " generated at start and the CA file's path is printed)",
+    )
+    net.add_argument(
+        "--cert-dir",
+        metavar="DIR",
+        help="where to write the generated CA and certificates (a fresh temporary directory,"
+        " removed at exit)",
+    )
+    data = parser.add_argument_group("accounts and markets")
+    data.add_argument(
+        "--accounts",
+        metavar="FILE",
+        help='JSON {"alice": {"password": "pw", "balance": 10000000}, ...}; balances in'
+        " 1/10,000 units (default: demo accounts alice, bob, carol, dave, printed at start)",
+    )
+    data.add_argument(
+        "--markets",
+        metavar="FILE",
+        help='JSON {"markets": [{"id": "1c024", "name": ..., "event": ..., "contracts":'
+        ' [{"id": "1cccc", "name": ...}, ...]}, ...]} (default: a few demo events)',
+    )
+    data.add_argument(
+        "--bots",
+        type=_int_at_least(0),
+        default=3,
+        help="simulated traders (%(default)s; 0 for a quiet, deterministic exchange)",
+    )
+    data.add_argument(
+        "--seed", type=int, default=0, help="seed of the bots' decisions (%(default)s)"
+    )
+    session = parser.add_argument_group("sessions")
+    session.add_argument(
+        "--heartbeat-interval",
+        type=_positive_float,
+        default=15.0,
+        metavar="SECONDS",
+        help="send a heartbeat after this long without sending (%(default)s)",
+    )
+    session.add_argument(
+        "--heartbeat-timeout",
+        type=_positive_float,
+        metavar="SECONDS",
+        help="end a connection after hearing nothing this long (3 heartbeat intervals)",
+    )
+    session.add_argument(
+        "--login-timeout",
+        type=_positive_float,
+        default=10.0,
+        metavar="SECONDS",
+        help="time a new connection has to log in (%(default)s)",
+    )
+    session.add_argument(
+        "--session-expiry",
+        type=_non_negative_float,
+        default=300.0,
+        metavar="SECONDS",
+        help="how long a session whose connection dropped can be resumed (%(default)s)",
+    )
+    session.add_argument(
+        "--replay-limit",
+        type=_int_at_least(1),
+        default=100_000,
+        metavar="N",
+        help="payloads kept per session to answer replay requests (%(default)s)",
+    )
+    session.add_argument(
+        "--throttle",
+        type=_non_negative_float,
+        default=1000.0,
+        metavar="RATE",
+        help="requests per second a session may send, bursts of twice that (%(default)s;"
+        " 0: no limit); beyond it the server stops reading until the budget refills",
+    )
+    session.add_argument(
+        "--max-payload-size",
+        type=_int_at_least(1),
+        default=1 << 20,
+        metavar="BYTES",
+        help="largest frame accepted (%(default)s)",
+    )
+    misc = parser.add_argument_group("other")
+    misc.add_argument(
+        "--admin-stdin",
+        action="store_true",
+        help="read admin commands from stdin, one per line, answering each on stdout"
+        " (halt, reopen, settle, add-account, add-market, balance, quit)",
+    )
+    misc.add_argument(
+        "--log-level",
+        default="info",
+        type=str.lower,
+        choices=["debug", "info", "warning", "error", "critical"],
+        help="log level of the log written to stderr (%(default)s)",
+    )
+
+
+def build_parser(prog: str = "python -m smarkets.sandbox") -> argparse.ArgumentParser:
+    """The sandbox's own argument parser (``python -m smarkets.sandbox``)."""
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description="Run the sandbox exchange: a local exchange speaking the streaming"
+        " protocol, for trying the client out and testing against it.",
+    )
+    add_arguments(parser)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``python -m smarkets.sandbox``; returns the exit status."""
+    return run(build_parser().parse_args(argv))
+
+
+def _out(line: str) -> None:
+    """Print one line on stdout at once (the only output the sandbox prints)."""
+    try:
+        print(line, flush=True)
+    except (BrokenPipeError, ValueError):
+        # Nobody reads stdout any more: send the rest to /dev/null instead of failing.
+        with contextlib.suppress(OSError, ValueError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+
+
+def _error(message: str) -> None:
+    print(f"smarkets sandbox: error: {message}", file=sys.stderr, flush=True)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the sandbox with parsed ``args`` until SIGINT/SIGTERM/quit; the exit status."""
+    logging.basicConfig(
+        level=args.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        accounts = load_accounts(args.accounts) if args.accounts else list(DEFAULT_ACCOUNTS)
+        markets = load_markets(args.markets) if args.markets else default_markets()
+    except (AccountsError, CatalogueError) as exc:
+        _error(str(exc))
+        return 2
+    try:
+        config = ServerConfig(
+            host=args.host,
+            port=args.port,
+            heartbeat_interval=args.heartbeat_interval,
+            heartbeat_timeout=args.heartbeat_timeout,
+            login_timeout=args.login_timeout,
+            session_expiry=args.session_expiry,
+            replay_limit=args.replay_limit,
+            throttle_rate=args.throttle,
+            max_payload_size=args.max_payload_size,
+        )
+    except ValueError as exc:
+        _error(str(exc))
+        return 2
+    try:
+        return asyncio.run(_serve(args, config, accounts, markets))
+    except KeyboardInterrupt:  # a signal before the handlers were installed
+        return 0
+
+
+async def _serve(
+    args: argparse.Namespace,
+    config: ServerConfig,
+    accounts: list[AccountSpec],
+    markets: list[MarketSpec],
+) -> int:
+    loop = asyncio.get_running_loop()
+    ssl_context = None
+    ca_file = None
+    temp_dir = None
+    if not args.no_tls:
+        try:
+            from smarkets.sandbox import certs
+        except ImportError as exc:
+            _error(f"TLS needs the 'cryptography' package ({exc}); install it or use --no-tls")
+            return 2
+        cert_dir = args.cert_dir
+        if cert_dir is None:
+            temp_dir = cert_dir = tempfile.mkdtemp(prefix="smarkets-sandbox-")
+        try:
+            files = certs.generate(cert_dir, args.host)
+            ssl_context = certs.server_context(files)
+        except OSError as exc:
+            _error(f"cannot write the certificates to {cert_dir!r}: {exc}")
+            return 2
+        ca_file = files.ca_file
+    try:
+        server = SandboxServer(
+            config=config, ssl_context=ssl_context, bots=args.bots, seed=args.seed
+        )
+        try:
+            for spec in accounts:
+                server.add_account(spec.name, spec.password, spec.balance)
+            for market in markets:
+                server.add_market(market)
+        except (AccountsError, CatalogueError, ValueError, TypeError) as exc:
+            _error(str(exc))
+            return 2
+        try:
+            await server.start()
+        except (OSError, ValueError) as exc:
+            _error(f"cannot listen on {config.host}:{config.port}: {exc}")
+            return 1
+        stop = asyncio.Event()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            try:
+                loop.add_signal_handler(signum, stop.set)
+            except (NotImplementedError, RuntimeError):  # pragma: no cover - not POSIX
+                pass
+        if ca_file is not None:
+            _out(f"{CA_LINE}{ca_file}")
+        if not args.accounts:
+            for spec in accounts:
+                _out(f"demo account: {spec.name} password {spec.password} balance {spec.balance}")
+        transport = "TLS" if ssl_context is not None else "no TLS"
+        _out(f"smarkets sandbox {LISTENING} {server.host}:{server.port} ({transport})")
+        if args.admin_stdin:
+            console = AdminConsole(server, stop.set)
+            threading.Thread(
+                target=_read_commands, args=(loop, console), name="admin-stdin", daemon=True
+            ).start()
+        await stop.wait()
+        _log.info("stopping")
+        await server.close()
+        return 0
+    finally:
+        if temp_dir is not None:
+            shutil.rmtree(temp_dir, ignore_errors=True)
+
+
+def _read_commands(loop: asyncio.AbstractEventLoop, console: AdminConsole) -> None:
+    """Thread: read stdin's lines and have the event loop run each command in turn.
+
+    ``os.read`` on the raw descriptor (not ``sys.stdin``) so that a read still blocked at
+    exit holds no lock the interpreter's shutdown would wait for.
+    """
+    fd = sys.stdin.fileno() if sys.stdin is not None else 0
+    pending = b""
+    while True:
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:
+            chunk = b""
+        if not chunk:
+            lines = [pending] if pending.strip() else []
+            lines.append(b"quit")
+        else:
+            pending += chunk
+            *lines, pending = pending.split(b"\n")
+        for raw in lines:
+            line = raw.decode("utf-8", "replace").rstrip("\r")
+            try:
+                asyncio.run_coroutine_threadsafe(console.handle(line), loop).result()
+            except Exception:  # the loop has stopped: nothing left to do
+                return
+            if console.stopped:
+                return
+        if not chunk:
+            return
+
+
+class AdminConsole:
+    """The admin commands of ``--admin-stdin``: one line in, one answer line out.
+
+    :meth:`execute` does the work and returns the answer (also usable without stdin);
+    :meth:`handle` prints it. ``quit`` calls ``on_quit``.
+    """
+
+    COMMANDS = ("halt", "reopen", "settle", "add-account", "add-market", "balance", "quit")
+
+    def __init__(self, server: SandboxServer, on_quit: Callable[[], object] | None = None) -> None:
+        self.server = server
+        self._on_quit = on_quit
+        self.stopped = False
+
+    async def handle(self, line: str) -> None:
+        """Run one command line and print its answer (nothing for a blank line)."""
+        answer = self.execute(line)
+        if answer is not None:
+            _out(answer)
+
+    def execute(self, line: str) -> str | None:
+        """Run one command line; return the ``ok ...``/``error ...`` answer."""
+        text = line.strip()
+        if not text or text.startswith("#"):
+            return None
+        command, _, rest = text.partition(" ")
+        rest = rest.strip()
+        try:
+            return self._run(command.lower(), rest)
+        except (KeyError, ValueError, TypeError) as exc:
+            message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+            return f"error {command}: {message}"
+        except Exception as exc:  # never let a command kill the console
+            _log.exception("admin command %r failed", text)
+            return f"error {command}: {type(exc).__name__}: {exc}"
+
+    def _run(self, command: str, rest: str) -> str:
+        server = self.server
+        if command == "add-market":
+            if not rest:
+                raise ValueError("usage: add-market JSON")
+            try:
+                obj = json.loads(rest)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"not valid JSON: {exc}") from None
+            spec = server.add_market(obj)
+            return f"ok market {spec.text_id} {spec.name!r} added"
+        args = shlex.split(rest) if rest else []
+        if command == "halt":
+            (market,) = _arity(args, "halt MARKET")
+            server.halt(market)
+            return f"ok halted {market}"
+        if command == "reopen":
+            (market,) = _arity(args, "reopen MARKET")
+            server.reopen(market)
+            return f"ok reopened {market}"
+        if command == "settle":
+            market, winner = _arity(args, "settle MARKET WINNER_CONTRACT")
+            server.settle(market, winner)
+            return f"ok settled {market} winner {winner}"
+        if command == "add-account":
+            name, password, balance_text = _arity(args, "add-account NAME PASSWORD BALANCE")
+            try:
+                balance = int(balance_text)
+            except ValueError:
+                raise ValueError(f"balance must be an integer, not {balance_text!r}") from None
+            account_id = server.add_account(name, password, balance)
+            return f"ok account {name} id {account_id}"
+        if command == "balance":
+            (name,) = _arity(args, "balance NAME")
+            b = server.balance(name)
+            return (
+                f"ok cash={b.cash} exposure={b.exposure} available={b.available} staked={b.staked}"
+            )
+        if command == "quit":
+            _arity(args, "quit")
+            self.stopped = True
+            if self._on_quit is not None:
+                self._on_quit()
+            return "ok bye"
+        raise ValueError(f"unknown command (commands: {', '.join(self.COMMANDS)})")
+
+
+def _arity(args: list[str], usage: str) -> list[str]:
+    expected = len(usage.split()) - 1
+    if len(args) != expected:
+        raise ValueError(f"usage: {usage}")
+    return args

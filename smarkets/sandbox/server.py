@@ -1,0 +1,1008 @@
+"""The sandbox exchange's network side: an asyncio server speaking the streaming protocol.
+
+Each TCP (or TLS) connection is a :class:`Connection`, an :class:`asyncio.Protocol` that
+feeds what it reads through a :class:`~smarkets.framing.FrameDecoder` into a
+:class:`~smarkets.session_core.SessionCore` (``Role.SERVER``) and writes out, framed, what
+the core gives back. The session rules (sequencing, replay, gap detection, heartbeats,
+login and logout) are the core's; this module only decides what the core leaves to the
+application: who may log in, which session a login resumes, what each request does and who
+receives each of the exchange's answers.
+
+Sessions outlive connections. A :class:`ServerSession` is registered when its login is
+accepted; when its connection drops (or times out on heartbeats) it is *parked*: it keeps
+receiving its private messages and the market data it subscribed to, numbered and kept by
+a connection-less core in the session's replay store, for ``session_expiry`` seconds. A
+resume within that time picks the same :class:`~smarkets.session_core.SessionState` up on
+the new connection, and the core replays exactly what the client missed. A session ended by
+a logout is forgotten at once.
+
+Routing of the exchange's outputs (see :meth:`SandboxServer.route`):
+
+* a reply to a request (order_accepted/rejected/invalid, order_cancel_rejected,
+  order_cancel_all_accepted/rejected, order_cancelled carrying the request's seq,
+  account_state carrying a seq, orders, markets, market_quotes, market_subscribe_rejected)
+  goes to the session that sent the request;
+* order_executed, and an order_cancelled with no seq (an IMMEDIATE_OR_CANCEL remainder, a
+  settlement), go to the session that placed the order (dropped if that session is gone);
+* an account_state with no seq (after a settlement) goes to every session of the account;
+* public market data (``ToMarket``) goes to every session subscribed to the market.
+
+Logins: the credentials are checked against salted scrypt hashes
+(:class:`~smarkets.sandbox.accounts.CredentialStore`), about 20 ms on the event loop per
+login. A resume must give the same account's credentials and a session id that is live or
+parked (else UNKNOWN_SESSION); if that session is still attached to another connection, that
+connection is closed without a logout and the session moves to the new one.
+
+Throttling: every session has a token bucket (``throttle_rate`` application payloads per
+second, ``throttle_burst`` at most). When a client outruns it, the server sends one eto
+THROTTLE_EXCEEDED notice and stops reading from the connection until the bucket has refilled:
+backpressure through TCP, never a dropped or reordered request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import socket
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from smarkets.errors import ProtocolError
+from smarkets.framing import DEFAULT_MAX_PAYLOAD_SIZE, FrameDecoder, encode_frame
+from smarkets.ids import str_to_int, uuid128_to_str
+from smarkets.proto import eto_pb2, seto_pb2
+from smarkets.sandbox.accounts import AccountsError, CredentialStore, email_for
+from smarkets.sandbox.bots import BotFleet
+from smarkets.sandbox.catalogue import CatalogueError, MarketSpec, parse_market
+from smarkets.sandbox.exchange import Exchange, Output, ToMarket
+from smarkets.session_core import (
+    DEFAULT_HEARTBEAT_INTERVAL,
+    DEFAULT_LOGIN_TIMEOUT,
+    Event,
+    LoggedIn,
+    LoginRequested,
+    Received,
+    ReplayStore,
+    Role,
+    SessionCore,
+    SessionEnded,
+    SessionState,
+    State,
+    is_session_level,
+    logout_reason_name,
+    session_payload,
+)
+
+__all__ = [
+    "Balance",
+    "Connection",
+    "SandboxServer",
+    "ServerConfig",
+    "ServerSession",
+    "TokenBucket",
+]
+
+_log = logging.getLogger(__name__)
+
+Payload = seto_pb2.Payload
+
+_ORDER_CREATE = seto_pb2.PAYLOAD_ORDER_CREATE
+_ORDER_CANCEL = seto_pb2.PAYLOAD_ORDER_CANCEL
+_ORDER_CANCEL_ALL = seto_pb2.PAYLOAD_ORDER_CANCEL_ALL
+_ORDER_ACCEPTED = seto_pb2.PAYLOAD_ORDER_ACCEPTED
+_ORDER_EXECUTED = seto_pb2.PAYLOAD_ORDER_EXECUTED
+_ORDER_CANCELLED = seto_pb2.PAYLOAD_ORDER_CANCELLED
+_ACCOUNT_STATE = seto_pb2.PAYLOAD_ACCOUNT_STATE
+_MARKET_SUBSCRIBE = seto_pb2.PAYLOAD_MARKET_SUBSCRIBE
+_MARKET_UNSUBSCRIBE = seto_pb2.PAYLOAD_MARKET_UNSUBSCRIBE
+
+_MASK64 = (1 << 64) - 1
+
+
+def _uuid(msg: seto_pb2.Uuid128) -> int:
+    return msg.low | msg.high << 64
+
+
+def _set_uuid(msg: seto_pb2.Uuid128, value: int) -> None:
+    msg.low = value & _MASK64
+    if value > _MASK64:
+        msg.high = value >> 64
+
+
+def _type_name(payload: Payload) -> str:
+    try:
+        return seto_pb2.PayloadType.Name(payload.type)
+    except ValueError:
+        return str(payload.type)
+
+
+@dataclass
+class ServerConfig:
+    """The server's settings (the command line's options; defaults in brackets).
+
+    ``heartbeat_timeout`` defaults to three heartbeat intervals. ``throttle_rate`` 0 turns
+    throttling off; ``throttle_burst`` defaults to twice the rate. ``replay_limit`` is how
+    many payloads each session keeps for replay (``None``: no limit).
+    ``max_write_buffer`` is how many unsent bytes a connection may pile up (a client that
+    does not read) before it is dropped; its session stays resumable.
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 3701
+    heartbeat_interval: float = DEFAULT_HEARTBEAT_INTERVAL
+    heartbeat_timeout: float | None = None
+    login_timeout: float = DEFAULT_LOGIN_TIMEOUT
+    session_expiry: float = 300.0
+    replay_limit: int | None = 100_000
+    throttle_rate: float = 1000.0
+    throttle_burst: float | None = None
+    max_payload_size: int = DEFAULT_MAX_PAYLOAD_SIZE
+    max_write_buffer: int = 64 << 20
+
+    def __post_init__(self) -> None:
+        if self.heartbeat_timeout is None:
+            self.heartbeat_timeout = 3 * self.heartbeat_interval
+        for name in ("heartbeat_interval", "heartbeat_timeout", "login_timeout"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be positive, not {getattr(self, name)!r}")
+        if self.session_expiry < 0:
+            raise ValueError(f"session_expiry must be >= 0, not {self.session_expiry!r}")
+        if self.replay_limit is not None and self.replay_limit < 1:
+            raise ValueError(f"replay_limit must be >= 1, not {self.replay_limit!r}")
+        if self.throttle_rate < 0:
+            raise ValueError(f"throttle_rate must be >= 0, not {self.throttle_rate!r}")
+        if self.throttle_burst is None:
+            self.throttle_burst = 2 * self.throttle_rate
+        if self.throttle_rate and self.throttle_burst < 1:
+            raise ValueError(f"throttle_burst must be >= 1, not {self.throttle_burst!r}")
+
+
+@dataclass(frozen=True)
+class Balance:
+    """An account's money, in 1/10,000 units (see ``seto.AccountState``)."""
+
+    cash: int
+    exposure: int
+    available: int
+    staked: int
+
+
+class TokenBucket:
+    """``rate`` tokens per second, at most ``burst`` held; a take may run into debt."""
+
+    __slots__ = ("_last", "burst", "rate", "tokens")
+
+    def __init__(self, rate: float, burst: float, now: float) -> None:
+        self.rate = rate
+        self.burst = burst
+        self.tokens = burst
+        self._last = now
+
+    def refill(self, now: float) -> float:
+        """Add what accrued since the last call; return the tokens now held."""
+        elapsed = now - self._last
+        self._last = now
+        if elapsed > 0:
+            self.tokens = min(self.burst, self.tokens + elapsed * self.rate)
+        return self.tokens
+
+    def take(self, count: int, now: float) -> bool:
+        """Take ``count`` tokens (going into debt if need be); False if now in debt."""
+        self.refill(now)
+        self.tokens -= count
+        return self.tokens >= 0
+
+    def time_until(self, level: float) -> float:
+        """Seconds until ``level`` tokens are held (0 if they already are)."""
+        missing = level - self.tokens
+        return missing / self.rate if missing > 0 else 0.0
+
+
+class ServerSession:
+    """A logged-in session: its numbering, subscriptions and orders; outlives connections.
+
+    ``core`` is the live connection's core while ``connection`` is set; while parked it is
+    a connection-less core that numbers and keeps what the session is sent, so that a
+    resume replays it.
+    """
+
+    __slots__ = (
+        "account_id",
+        "bucket",
+        "connection",
+        "core",
+        "expiry",
+        "markets",
+        "orders",
+        "state",
+        "throttled",
+        "username",
+    )
+
+    def __init__(
+        self, state: SessionState, username: str, account_id: int, bucket: TokenBucket | None
+    ) -> None:
+        self.state = state
+        self.username = username
+        self.account_id = account_id
+        self.core: SessionCore | None = None
+        self.connection: Connection | None = None
+        self.expiry: asyncio.TimerHandle | None = None
+        #: Markets this session is subscribed to.
+        self.markets: set[int] = set()
+        #: Ids of the open orders this session placed.
+        self.orders: set[int] = set()
+        self.bucket = bucket
+        #: True from a THROTTLE_EXCEEDED notice until the bucket has refilled.
+        self.throttled = False
+
+    @property
+    def session_id(self) -> str:
+        """The session's id (tagged hex, tag ``9999``)."""
+        return self.state.session_id or ""
+
+    def __repr__(self) -> str:
+        where = "attached" if self.connection is not None else "parked"
+        return f"<ServerSession {self.session_id} {self.username} {where}>"
+
+
+class Connection(asyncio.Protocol):
+    """One client connection: bytes in and out of a server :class:`SessionCore`."""
+
+    def __init__(self, server: SandboxServer) -> None:
+        self.server = server
+        self.transport: asyncio.Transport | None = None
+        self.peer = "?"
+        self.decoder = FrameDecoder(server.config.max_payload_size)
+        self.core: SessionCore | None = None
+        self.session: ServerSession | None = None
+        self.closed = False
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_when = 0.0
+        self._resume: asyncio.TimerHandle | None = None
+
+    def __repr__(self) -> str:
+        return f"<Connection {self.peer}>"
+
+    # -- asyncio.Protocol ---------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        peer = transport.get_extra_info("peername")
+        if isinstance(peer, tuple) and len(peer) >= 2:
+            self.peer = f"{peer[0]}:{peer[1]}"
+        elif peer:
+            self.peer = str(peer)
+        sock = transport.get_extra_info("socket")
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            try:
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            except OSError:  # pragma: no cover - the socket is already gone
+                pass
+        self.server._connection_made(self)
+
+    def data_received(self, data: bytes) -> None:
+        if self.closed:
+            return
+        self.server._data_received(self, data)
+
+    def eof_received(self) -> bool | None:
+        return None  # close our side too
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.server._connection_lost(self, exc)
+
+    # -- writing and closing ------------------------------------------------------------------
+
+    def flush(self) -> None:
+        """Write out, framed, whatever the core has produced."""
+        core = self.core
+        transport = self.transport
+        if core is None or transport is None:
+            return
+        out = core.payloads_to_send()
+        if not out or self.closed:
+            return
+        transport.write(b"".join([encode_frame(data) for data in out]))
+        if transport.get_write_buffer_size() > self.server.config.max_write_buffer:
+            _log.warning(
+                "%s: more than %d bytes unsent (the client is not reading): dropping the"
+                " connection, the session stays resumable",
+                self.peer,
+                self.server.config.max_write_buffer,
+            )
+            self.server._drop(self)
+
+    def close(self, abort: bool = False) -> None:
+        """Close the transport (after writing what is buffered, unless ``abort``)."""
+        self.closed = True
+        self.cancel_timers()
+        if self.transport is not None:
+            if abort:
+                self.transport.abort()
+            else:
+                self.transport.close()
+
+    def cancel_timers(self) -> None:
+        """Cancel the heartbeat timer and any throttle wake-up."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._resume is not None:
+            self._resume.cancel()
+            self._resume = None
+
+    def update_timer(self) -> None:
+        """Make sure the core is ticked at (or just after) its next deadline."""
+        core = self.core
+        if core is None or self.closed:
+            return
+        deadline = core.next_deadline()
+        if deadline is None:
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+            return
+        if self._timer is not None:
+            if self._timer_when <= deadline:
+                return  # fires in time; it re-checks the deadline then
+            self._timer.cancel()
+        # A hair late rather than early, so that the core finds the deadline passed.
+        when = deadline + 0.001
+        self._timer_when = when
+        self._timer = self.server.loop.call_at(when, self._on_timer)
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        if not self.closed:
+            self.server._tick(self)
+
+    def pause_for(self, delay: float) -> None:
+        """Stop reading for ``delay`` seconds (throttle backpressure)."""
+        if self.transport is None or self.closed or self._resume is not None:
+            return
+        self.transport.pause_reading()
+        self._resume = self.server.loop.call_later(delay, self._on_resume)
+
+    def _on_resume(self) -> None:
+        self._resume = None
+        if not self.closed:
+            self.server._throttle_resume(self)
+
+
+class SandboxServer:
+    """The sandbox exchange server: sessions, routing, bots, and administration.
+
+    Build it around an :class:`~smarkets.sandbox.exchange.Exchange`, add accounts and markets
+    (:meth:`add_account`, :meth:`add_market`), then ``await start()``. The administration
+    methods (:meth:`halt`, :meth:`reopen`, :meth:`settle`, :meth:`add_account`,
+    :meth:`add_market`, :meth:`balance`) may be called at any time from the event loop's
+    thread; what they cause is sent to the sessions concerned at once.
+    """
+
+    def __init__(
+        self,
+        exchange: Exchange | None = None,
+        config: ServerConfig | None = None,
+        *,
+        ssl_context: Any = None,
+        credentials: CredentialStore | None = None,
+        bots: int = 0,
+        seed: int = 0,
+    ) -> None:
+        self.exchange = exchange if exchange is not None else Exchange()
+        self.config = config if config is not None else ServerConfig()
+        self.ssl_context = ssl_context
+        self.credentials = credentials if credentials is not None else CredentialStore()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._server: asyncio.AbstractServer | None = None
+        self._connections: set[Connection] = set()
+        #: Session id -> session, for every live or parked session.
+        self._sessions: dict[str, ServerSession] = {}
+        #: Account id -> its sessions.
+        self._account_sessions: dict[int, dict[ServerSession, None]] = {}
+        #: Market id -> the sessions subscribed to it.
+        self._subscribers: dict[int, dict[ServerSession, None]] = {}
+        #: Open order id -> the session that placed it.
+        self._order_owner: dict[int, ServerSession] = {}
+        #: Connections with output waiting to be written.
+        self._dirty: dict[Connection, None] = {}
+        self.markets: list[MarketSpec] = []
+        self._bot_count = bots
+        self._seed = seed
+        self._bots: BotFleet | None = None
+        self._bot_timer: asyncio.TimerHandle | None = None
+        self._closing = False
+
+    # -- life cycle ---------------------------------------------------------------------------
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        """The event loop the server runs on (the running loop, once known)."""
+        if self._loop is None:
+            self._loop = asyncio.get_running_loop()
+        return self._loop
+
+    async def start(self) -> None:
+        """Start listening (``config.port`` 0 picks a free port) and start the bots."""
+        loop = self.loop
+        if self._bot_count and self._bots is None:
+            # Opened after the accounts given so far, so that those get the first ids.
+            self._bots = BotFleet(
+                self.exchange,
+                self._bot_count,
+                self._seed,
+                [(spec.id, spec.contract_ids()) for spec in self.markets],
+            )
+        self._server = await loop.create_server(
+            lambda: Connection(self),
+            self.config.host,
+            self.config.port,
+            ssl=self.ssl_context,
+            ssl_handshake_timeout=self.config.login_timeout if self.ssl_context else None,
+            reuse_address=True,
+        )
+        if self._bots is not None:
+            self._bot_timer = loop.call_soon(self._bot_step)
+        _log.info("listening on %s:%d", self.host, self.port)
+
+    @property
+    def host(self) -> str:
+        """The host the server listens on."""
+        return self.config.host
+
+    @property
+    def port(self) -> int:
+        """The port the server listens on (the real one once started)."""
+        if self._server is not None and self._server.sockets:
+            return int(self._server.sockets[0].getsockname()[1])
+        return self.config.port
+
+    async def close(self) -> None:
+        """Stop: no new connections, each session logged out (DOWNTIME), bots stopped."""
+        if self._closing:
+            return
+        self._closing = True
+        if self._bot_timer is not None:
+            self._bot_timer.cancel()
+            self._bot_timer = None
+        if self._server is not None:
+            self._server.close()
+        now = self.loop.time()
+        for conn in list(self._connections):
+            core = conn.core
+            if core is not None and core.state is State.LOGGED_IN:
+                try:
+                    core.logout(now, eto_pb2.LOGOUT_DOWNTIME)
+                    conn.flush()
+                except Exception:  # pragma: no cover - never let one block the shutdown
+                    _log.exception("%s: logout at shutdown failed", conn.peer)
+            if conn.session is not None:
+                conn.session.connection = None
+                conn.session = None
+            conn.close()
+        for session in list(self._sessions.values()):
+            self._forget(session)
+        if self._server is not None:
+            try:
+                await asyncio.wait_for(self._server.wait_closed(), 2.0)
+            except asyncio.TimeoutError:  # pragma: no cover - a client that never closes
+                _log.warning("some connections did not close in time")
+        _log.info("stopped")
+
+    # -- administration -----------------------------------------------------------------------
+
+    def add_account(self, name: str, password: str, balance: int) -> int:
+        """Open an account that can log in with ``password``; return its account id."""
+        if name in self.credentials:
+            raise AccountsError(f"there is already an account named {name!r}")
+        self.credentials.add(name, password)  # checks the name and password
+        try:
+            return self.exchange.add_account(name, balance)
+        except (TypeError, ValueError):
+            # The exchange refused (e.g. a bad balance or a bot's name): nothing half-made.
+            self.credentials.remove(name)
+            raise
+
+    def add_market(self, market: MarketSpec | dict[str, Any]) -> MarketSpec:
+        """Open a market (a :class:`MarketSpec` or a markets-file object); bots trade it too."""
+        spec = market if isinstance(market, MarketSpec) else parse_market(market)
+        try:
+            self.exchange.add_market(
+                spec.id, spec.name, spec.event_id, spec.event_name, spec.contracts
+            )
+        except ValueError as exc:
+            raise CatalogueError(str(exc)) from None
+        self.markets.append(spec)
+        if self._bots is not None:
+            self._bots.add_market(spec.id, spec.contract_ids())
+        return spec
+
+    def halt(self, market: int | str) -> None:
+        """Halt a market: orders refused, resting orders kept; subscribers are told."""
+        self._admin(self.exchange.halt(_market_id(market)))
+
+    def reopen(self, market: int | str) -> None:
+        """Reopen a halted market; subscribers are told."""
+        self._admin(self.exchange.reopen(_market_id(market)))
+
+    def settle(self, market: int | str, winner: int | str) -> None:
+        """Settle a market with ``winner`` (a contract id): orders cancelled, stakes paid."""
+        winner_id = str_to_int(winner, kind="contract") if isinstance(winner, str) else winner
+        self._admin(self.exchange.settle(_market_id(market), winner_id))
+
+    def balance(self, name: str) -> Balance:
+        """An account's money: cash, exposure, available, staked (1/10,000 units)."""
+        state = self.exchange.account_state(self.exchange.account_id(name)).account_state
+        return Balance(state.cash, state.exposure, state.available, state.staked)
+
+    def session_count(self) -> int:
+        """How many sessions are live or parked."""
+        return len(self._sessions)
+
+    def _admin(self, outputs: list[Output]) -> None:
+        try:
+            self.route(outputs, None)
+        finally:
+            self._flush()
+
+    # -- connections --------------------------------------------------------------------------
+
+    def _connection_made(self, conn: Connection) -> None:
+        config = self.config
+        conn.core = SessionCore(
+            Role.SERVER,
+            now=self.loop.time(),
+            heartbeat_interval=config.heartbeat_interval,
+            heartbeat_timeout=config.heartbeat_timeout or 3 * config.heartbeat_interval,
+            login_timeout=config.login_timeout,
+        )
+        if self._closing:
+            conn.close(abort=True)
+            return
+        self._connections.add(conn)
+        _log.debug("%s: connected", conn.peer)
+        conn.update_timer()
+
+    def _data_received(self, conn: Connection, data: bytes) -> None:
+        core = conn.core
+        assert core is not None
+        try:
+            frames = conn.decoder.feed(data)
+            if frames:
+                events = core.receive_payloads(frames, self.loop.time())
+                self._handle_events(conn, events)
+            conn.flush()
+            if conn.session is not None and conn.session.bucket is not None:
+                self._check_throttle(conn, conn.session)
+            conn.update_timer()
+        except ProtocolError as exc:
+            _log.warning("%s: protocol error, closing the connection: %s", conn.peer, exc)
+            self._drop(conn)
+        except Exception:
+            _log.exception("%s: error while handling what the client sent; closing", conn.peer)
+            self._drop(conn)
+        finally:
+            self._flush()
+
+    def _tick(self, conn: Connection) -> None:
+        core = conn.core
+        assert core is not None
+        try:
+            self._handle_events(conn, core.tick(self.loop.time()))
+            conn.flush()
+            conn.update_timer()
+        except Exception:
+            _log.exception("%s: error in the session timer; closing", conn.peer)
+            self._drop(conn)
+        finally:
+            self._flush()
+
+    def _connection_lost(self, conn: Connection, exc: Exception | None) -> None:
+        conn.closed = True
+        conn.cancel_timers()
+        self._connections.discard(conn)
+        self._dirty.pop(conn, None)
+        session = conn.session
+        conn.session = None
+        if session is not None and session.connection is conn:
+            _log.info(
+                "%s: connection lost (%s): session %s parked",
+                conn.peer,
+                exc or "closed",
+                session.session_id,
+            )
+            self._park(session)
+        else:
+            _log.debug("%s: connection closed", conn.peer)
+
+    def _drop(self, conn: Connection) -> None:
+        """Close a connection at once; its session (if any) is parked, still resumable."""
+        session = conn.session
+        conn.session = None
+        self._dirty.pop(conn, None)
+        conn.close(abort=True)
+        if session is not None and session.connection is conn:
+            self._park(session)
+
+    # -- events from a connection's core ------------------------------------------------------
+
+    def _handle_events(self, conn: Connection, events: Iterable[Event]) -> None:
+        for event in events:
+            if type(event) is Received:
+                session = conn.session
+                if session is not None:
+                    self._dispatch(session, event.payload)
+            elif type(event) is LoginRequested:
+                self._handle_events(conn, self._login(conn, event))
+            elif type(event) is SessionEnded:
+                self._ended(conn, event)
+            elif type(event) is LoggedIn:
+                _log.info(
+                    "%s: session %s logged in (reset %d)", conn.peer, event.session_id, event.reset
+                )
+
+    def _login(self, conn: Connection, event: LoginRequested) -> list[Event]:
+        core = conn.core
+        assert core is not None
+        now = self.loop.time()
+        login = event.payload.login
+        username = login.username if login.HasField("username") else ""
+        password = login.password if login.HasField("password") else ""
+        if not username or not self.credentials.verify(username, password):
+            _log.info("%s: login refused for %r: bad credentials", conn.peer, username)
+            return core.refuse_login(eto_pb2.LOGOUT_UNAUTHORISED, now)
+        account_id = self.exchange.account_id(username)
+        response = {"email": email_for(username), "id": account_id}
+        if event.session_id is not None:
+            session = self._sessions.get(event.session_id)
+            if session is None or session.account_id != account_id:
+                _log.info(
+                    "%s: %r tried to resume unknown session %r",
+                    conn.peer,
+                    username,
+                    event.session_id,
+                )
+                return core.refuse_login(eto_pb2.LOGOUT_UNKNOWN_SESSION, now)
+            old = session.connection
+            if old is not None and old is not conn:
+                _log.info(
+                    "%s: session %s resumed elsewhere: closing its old connection %s",
+                    conn.peer,
+                    session.session_id,
+                    old.peer,
+                )
+                old.session = None
+                self._dirty.pop(old, None)
+                old.close(abort=True)
+            if session.expiry is not None:
+                session.expiry.cancel()
+                session.expiry = None
+            session.connection = conn
+            session.core = core
+            conn.session = session
+            _log.info("%s: %r resumes session %s", conn.peer, username, session.session_id)
+            return core.accept_login(session.state, now, **response)
+        state = SessionState(session_id=self._new_session_id(), sent=self._replay_store())
+        bucket = None
+        if self.config.throttle_rate:
+            burst = self.config.throttle_burst or 2 * self.config.throttle_rate
+            bucket = TokenBucket(self.config.throttle_rate, burst, now)
+        session = ServerSession(state, username, account_id, bucket)
+        session.connection = conn
+        session.core = core
+        conn.session = session
+        self._sessions[session.session_id] = session
+        self._account_sessions.setdefault(account_id, {})[session] = None
+        _log.info("%s: %r logs in, new session %s", conn.peer, username, session.session_id)
+        return core.accept_login(state, now, **response)
+
+    def _ended(self, conn: Connection, event: SessionEnded) -> None:
+        reason = logout_reason_name(event.reason)
+        session = conn.session
+        conn.session = None
+        conn.flush()
+        self._dirty.pop(conn, None)
+        conn.close()
+        if session is None or session.connection is not conn:
+            _log.info("%s: closed (%s)", conn.peer, reason)
+            return
+        if event.resumable:
+            _log.info("%s: session %s parked (%s)", conn.peer, session.session_id, reason)
+            self._park(session)
+        else:
+            who = "client" if event.by_peer else "server"
+            _log.info(
+                "%s: session %s ended by the %s (%s)", conn.peer, session.session_id, who, reason
+            )
+            self._forget(session)
+
+    # -- the session registry -----------------------------------------------------------------
+
+    def _new_session_id(self) -> str:
+        while True:
+            session_id = uuid128_to_str(secrets.randbits(64), "session")
+            if session_id not in self._sessions:
+                return session_id
+
+    def _replay_store(self) -> ReplayStore:
+        return ReplayStore(limit=self.config.replay_limit)
+
+    def _park(self, session: ServerSession) -> None:
+        """Keep a session with no connection: still numbered and stored, until it expires."""
+        session.connection = None
+        if self._closing:
+            self._forget(session)
+            return
+        # A core with no connection numbers and keeps what the session is sent (its output
+        # bytes are thrown away): a resume replays it. It is put in the logged-in state
+        # directly, as the live core may have ended (heartbeat timeout) and no longer sends.
+        core = SessionCore(
+            Role.SERVER,
+            session.state,
+            now=self.loop.time(),
+            heartbeat_interval=self.config.heartbeat_interval,
+        )
+        core.state = State.LOGGED_IN
+        session.core = core
+        if session.expiry is not None:
+            session.expiry.cancel()
+        session.expiry = self.loop.call_later(self.config.session_expiry, self._expire, session)
+
+    def _expire(self, session: ServerSession) -> None:
+        session.expiry = None
+        if session.connection is None and self._sessions.get(session.session_id) is session:
+            _log.info("session %s of %r expired", session.session_id, session.username)
+            self._forget(session)
+
+    def _forget(self, session: ServerSession) -> None:
+        """Drop a session for good: no resume, no more messages."""
+        if session.expiry is not None:
+            session.expiry.cancel()
+            session.expiry = None
+        self._sessions.pop(session.session_id, None)
+        sessions = self._account_sessions.get(session.account_id)
+        if sessions is not None:
+            sessions.pop(session, None)
+            if not sessions:
+                del self._account_sessions[session.account_id]
+        for market_id in session.markets:
+            subscribers = self._subscribers.get(market_id)
+            if subscribers is not None:
+                subscribers.pop(session, None)
+                if not subscribers:
+                    del self._subscribers[market_id]
+        session.markets.clear()
+        owners = self._order_owner
+        for order_id in session.orders:
+            if owners.get(order_id) is session:
+                del owners[order_id]
+        session.orders.clear()
+        session.connection = None
+
+    # -- requests -----------------------------------------------------------------------------
+
+    def _dispatch(self, session: ServerSession, payload: Payload) -> None:
+        """Carry out one request from a session and route what it causes."""
+        if is_session_level(payload):
+            return  # heartbeats, pings, replays...: the core has dealt with them
+        bucket = session.bucket
+        if bucket is not None and not bucket.take(1, self.loop.time()) and not session.throttled:
+            self._throttle_notice(session)
+        ptype = payload.type
+        seq = payload.eto_payload.seq
+        account_id = session.account_id
+        exchange = self.exchange
+        if ptype == _ORDER_CREATE:
+            outputs = exchange.place_order(account_id, payload.order_create, seq)
+        elif ptype == _ORDER_CANCEL:
+            outputs = exchange.cancel_order(account_id, _uuid(payload.order_cancel.order), seq)
+        elif ptype == _ORDER_CANCEL_ALL:
+            cancel_all = payload.order_cancel_all
+            market = _uuid(cancel_all.market) if cancel_all.HasField("market") else None
+            outputs = exchange.cancel_all(account_id, market, seq)
+        elif ptype == _MARKET_SUBSCRIBE:
+            self._subscribe(session, _uuid(payload.market_subscribe.market), seq)
+            return
+        elif ptype == _MARKET_UNSUBSCRIBE:
+            self._unsubscribe(session, _uuid(payload.market_unsubscribe.market))
+            return
+        elif ptype == seto_pb2.PAYLOAD_ACCOUNT_STATE_REQUEST:
+            self._send(session, exchange.account_state(account_id, seq))
+            return
+        elif ptype == seto_pb2.PAYLOAD_MARKETS_REQUEST:
+            self._send(session, exchange.catalogue(seq))
+            return
+        elif ptype == seto_pb2.PAYLOAD_ORDERS_REQUEST:
+            request = payload.orders_request
+            market = _uuid(request.market) if request.HasField("market") else None
+            self._send(session, exchange.open_orders(account_id, market, seq))
+            return
+        else:
+            _log.warning(
+                "session %s sent %s (seq %d), which is not a request: ignored",
+                session.session_id,
+                _type_name(payload),
+                seq,
+            )
+            return
+        self.route(outputs, session)
+
+    def _subscribe(self, session: ServerSession, market_id: int, seq: int) -> None:
+        if not self.exchange.has_market(market_id):
+            rejected = Payload(type=seto_pb2.PAYLOAD_MARKET_SUBSCRIBE_REJECTED)
+            msg = rejected.market_subscribe_rejected
+            msg.seq = seq
+            _set_uuid(msg.market, market_id)
+            msg.reason = seto_pb2.MARKET_SUBSCRIBE_REJECTED_MARKET_NOT_FOUND
+            self._send(session, rejected)
+            return
+        session.markets.add(market_id)
+        self._subscribers.setdefault(market_id, {})[session] = None
+        self._send(session, self.exchange.market_snapshot(market_id, seq))
+
+    def _unsubscribe(self, session: ServerSession, market_id: int) -> None:
+        session.markets.discard(market_id)
+        subscribers = self._subscribers.get(market_id)
+        if subscribers is not None:
+            subscribers.pop(session, None)
+            if not subscribers:
+                del self._subscribers[market_id]
+
+    # -- routing ------------------------------------------------------------------------------
+
+    def route(self, outputs: Iterable[Output], requester: ServerSession | None) -> None:
+        """Send each of the exchange's outputs to the sessions it concerns.
+
+        ``requester`` is the session whose request produced ``outputs`` (``None`` for the
+        bots and administration). See the module docstring for the rules.
+        """
+        now = self.loop.time()
+        send = self._send
+        for recipient, payload in outputs:
+            if type(recipient) is ToMarket:
+                subscribers = self._subscribers.get(recipient.market_id)
+                if subscribers:
+                    for session in subscribers:
+                        send(session, payload, now)
+                continue
+            for session in self.targets(recipient.account_id, payload, requester):
+                send(session, payload, now)
+
+    def targets(
+        self, account_id: int, payload: Payload, requester: ServerSession | None
+    ) -> list[ServerSession]:
+        """The sessions a private payload for ``account_id`` goes to (see :meth:`route`).
+
+        Also keeps the order id -> placing session map up to date as orders are accepted,
+        filled and cancelled.
+        """
+        ptype = payload.type
+        if ptype == _ORDER_EXECUTED:
+            executed = payload.order_executed
+            order_id = _uuid(executed.order)
+            owner = self._order_owner.get(order_id)
+            if executed.HasField("remaining") and executed.remaining == 0:
+                self._forget_order(order_id)
+            return [owner] if owner is not None else []
+        if ptype == _ORDER_CANCELLED:
+            cancelled = payload.order_cancelled
+            order_id = _uuid(cancelled.order)
+            owner = self._order_owner.get(order_id)
+            self._forget_order(order_id)
+            if cancelled.HasField("seq") and requester is not None:
+                return [requester] if requester.account_id == account_id else []
+            return [owner] if owner is not None else []
+        if ptype == _ACCOUNT_STATE and not payload.account_state.HasField("seq"):
+            return list(self._account_sessions.get(account_id, ()))
+        if requester is None or requester.account_id != account_id:
+            if requester is not None:
+                _log.warning(
+                    "%s for account %d produced by a request of account %d: dropped",
+                    _type_name(payload),
+                    account_id,
+                    requester.account_id,
+                )
+            return []
+        if ptype == _ORDER_ACCEPTED:
+            order_id = _uuid(payload.order_accepted.order)
+            self._order_owner[order_id] = requester
+            requester.orders.add(order_id)
+        return [requester]
+
+    def _forget_order(self, order_id: int) -> None:
+        owner = self._order_owner.pop(order_id, None)
+        if owner is not None:
+            owner.orders.discard(order_id)
+
+    def _send(self, session: ServerSession, payload: Payload, now: float | None = None) -> None:
+        """Give ``payload`` to the session's core: written out if attached, kept if parked."""
+        core = session.core
+        if core is None:
+            return
+        try:
+            core.send(payload, self.loop.time() if now is None else now)
+        except ProtocolError as exc:
+            _log.debug("session %s cannot send now (%s): dropped", session.session_id, exc)
+            return
+        conn = session.connection
+        if conn is None:
+            core.payloads_to_send()  # parked: the replay store has it
+        else:
+            self._dirty[conn] = None
+
+    def _flush(self) -> None:
+        """Write out what every connection touched since the last flush has to send."""
+        while self._dirty:
+            dirty = self._dirty
+            self._dirty = {}
+            for conn in dirty:
+                try:
+                    conn.flush()
+                    conn.update_timer()
+                except Exception:
+                    _log.exception("%s: error while writing; closing", conn.peer)
+                    self._drop(conn)
+
+    # -- throttling ---------------------------------------------------------------------------
+
+    def _throttle_notice(self, session: ServerSession) -> None:
+        session.throttled = True
+        _log.info(
+            "session %s exceeds %g payloads/s: throttled",
+            session.session_id,
+            self.config.throttle_rate,
+        )
+        self._send(session, session_payload(eto_pb2.PAYLOAD_THROTTLE_EXCEEDED))
+
+    def _check_throttle(self, conn: Connection, session: ServerSession) -> None:
+        """After a read: if the session's bucket is in debt, stop reading until it is not."""
+        bucket = session.bucket
+        assert bucket is not None
+        bucket.refill(self.loop.time())
+        if bucket.tokens < 0:
+            conn.pause_for(bucket.time_until(0.0) + 0.001)
+        elif session.throttled:
+            session.throttled = False
+
+    def _throttle_resume(self, conn: Connection) -> None:
+        session = conn.session
+        bucket = session.bucket if session is not None else None
+        if bucket is not None:
+            bucket.refill(self.loop.time())
+            if bucket.tokens < 0:
+                conn.pause_for(bucket.time_until(0.0) + 0.001)
+                return
+            if session is not None:
+                session.throttled = False
+        if conn.transport is not None and not conn.closed:
+            conn.transport.resume_reading()
+
+    # -- bots ---------------------------------------------------------------------------------
+
+    def _bot_step(self) -> None:
+        self._bot_timer = None
+        bots = self._bots
+        if bots is None or self._closing:
+            return
+        try:
+            self.route(bots.step(), None)
+        except Exception:
+            _log.exception("bot step failed")
+        finally:
+            self._flush()
+        self._bot_timer = self.loop.call_later(bots.next_delay(), self._bot_step)
+
+    @property
+    def bots(self) -> BotFleet | None:
+        """The simulated traders, if any."""
+        return self._bots
+
+
+def _market_id(market: int | str) -> int:
+    if isinstance(market, str):
+        return str_to_int(market, kind="market")
+    return market

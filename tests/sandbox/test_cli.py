@@ -1,0 +1,121 @@
+"""The sandbox's command line and admin console, without starting a server."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+
+from smarkets import cli as smarkets_cli
+from smarkets.sandbox import cli
+from smarkets.sandbox.accounts import CredentialStore
+from smarkets.sandbox.catalogue import default_markets
+from smarkets.sandbox.exchange import Exchange
+from smarkets.sandbox.server import SandboxServer, ServerConfig
+
+
+def test_defaults() -> None:
+    args = cli.build_parser().parse_args([])
+    assert (args.host, args.port, args.no_tls, args.bots, args.seed) == (
+        "127.0.0.1",
+        3701,
+        False,
+        3,
+        0,
+    )
+    assert args.heartbeat_interval == 15.0 and args.heartbeat_timeout is None
+    assert (args.session_expiry, args.replay_limit, args.throttle) == (300.0, 100_000, 1000.0)
+    assert args.accounts is None and args.markets is None and not args.admin_stdin
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--port", "70000"],
+        ["--port", "-1"],
+        ["--bots", "-1"],
+        ["--heartbeat-interval", "0"],
+        ["--heartbeat-interval", "nan"],
+        ["--throttle", "-5"],
+        ["--replay-limit", "0"],
+        ["--log-level", "loud"],
+    ],
+)
+def test_bad_options_exit_2(argv: list[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        cli.build_parser().parse_args(argv)
+    assert info.value.code == 2
+
+
+def test_smarkets_command_has_the_sandbox_subcommand(capsys: pytest.CaptureFixture[str]) -> None:
+    parser = smarkets_cli.build_parser()
+    args = parser.parse_args(["sandbox", "--no-tls", "--port", "0", "--bots", "0"])
+    assert args.func is cli.run and args.no_tls and args.port == 0
+    with pytest.raises(SystemExit) as info:
+        smarkets_cli.main([])
+    assert info.value.code == 2  # a subcommand is required
+    with pytest.raises(SystemExit) as info:
+        smarkets_cli.main(["sandbox", "--help"])
+    assert info.value.code == 0
+    assert "--admin-stdin" in capsys.readouterr().out
+
+
+def test_bad_file_exits_2_with_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "markets.json"
+    path.write_text(json.dumps({"markets": [{"id": "1c024"}]}))
+    code = cli.main(["--no-tls", "--port", "0", "--markets", str(path)])
+    assert code == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("smarkets sandbox: error: markets file")
+
+
+def console_server() -> SandboxServer:
+    server = SandboxServer(Exchange(), ServerConfig(port=0), credentials=CredentialStore(n=2))
+    server.add_account("alice", "alice-pw", 10_000_000)
+    for spec in default_markets():
+        server.add_market(spec)
+    return server
+
+
+def test_console_commands() -> None:
+    async def main() -> None:
+        quit_called: list[bool] = []
+        console = cli.AdminConsole(console_server(), lambda: quit_called.append(True))
+        run = console.execute
+        assert run("") is None and run("   ") is None and run("# comment") is None
+        assert run("halt 1c024") == "ok halted 1c024"
+        assert run("halt 1c024").startswith("error halt:")  # already halted
+        assert run("reopen 1c024") == "ok reopened 1c024"
+        assert run("settle 2c024 4cccc") == "ok settled 2c024 winner 4cccc"
+        assert run("settle 3c024 4cccc").startswith("error settle:")  # not its contract
+        assert run("add-account bob bob-pw 500") == "ok account bob id 2"
+        assert run("add-account bob x 1").startswith("error add-account:")
+        assert run("add-account carol pw lots").startswith("error add-account: balance")
+        assert (
+            run("add-account carol pw")
+            == "error add-account: usage: add-account NAME PASSWORD BALANCE"
+        )
+        assert run("balance bob") == "ok cash=500 exposure=0 available=500 staked=0"
+        assert run("balance nobody").startswith("error balance:")
+        market = {
+            "id": "9c024",
+            "name": "New",
+            "event": "E",
+            "contracts": [{"id": "90cccc", "name": "X"}],
+        }
+        assert run("add-market " + json.dumps(market)) == "ok market 9c024 'New' added"
+        assert run("add-market " + json.dumps(market)).startswith("error add-market:")
+        assert run("add-market {oops").startswith("error add-market: not valid JSON")
+        assert run("add-market").startswith("error add-market: usage")
+        assert run("halt 9cccc").startswith("error halt:")  # wrong kind of id
+        assert run("halt 77c024").startswith("error halt:")
+        assert run("dance").startswith("error dance: unknown command")
+        assert not quit_called
+        assert run("quit") == "ok bye"
+        assert quit_called and console.stopped
+
+    asyncio.run(main())

@@ -1,0 +1,862 @@
+"""The sandbox server's session handling and routing, in memory (fake transports, no sockets).
+
+Each test runs an asyncio loop (timers are real, but short) and drives
+:class:`smarkets.sandbox.server.Connection` objects directly: a client-side
+:class:`SessionCore` writes frames into ``data_received`` and reads back what the server wrote
+to its fake transport.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+import pytest
+
+from smarkets.framing import FrameDecoder, encode_frame
+from smarkets.proto import eto_pb2, seto_pb2
+from smarkets.sandbox.accounts import CredentialStore
+from smarkets.sandbox.catalogue import default_markets
+from smarkets.sandbox.exchange import Exchange, ToAccount, ToMarket
+from smarkets.sandbox.server import Connection, SandboxServer, ServerConfig, TokenBucket
+from smarkets.session_core import (
+    LoggedIn,
+    Received,
+    Role,
+    SessionCore,
+    SessionEnded,
+    SessionState,
+    is_session_level,
+)
+
+Payload = seto_pb2.Payload
+M1 = 1  # market 1c024: contracts 1, 2, 3
+M2 = 2  # market 2c024: contracts 4, 5
+
+
+def run(coro_fn: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    asyncio.run(coro_fn())
+
+
+class FakeTransport(asyncio.Transport):
+    """Collects what the server writes; close/abort report the loss like a real one."""
+
+    _count = 0
+
+    def __init__(self, protocol: Connection) -> None:
+        super().__init__()
+        FakeTransport._count += 1
+        self.protocol = protocol
+        self.buffer = bytearray()
+        self.closing = False
+        self.aborted = False
+        self.reading = True
+        self.pauses = 0
+        self.peer = ("10.0.0.1", 40000 + FakeTransport._count)
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return self.peer if name == "peername" else default
+
+    def write(self, data: bytes) -> None:
+        assert not self.closing, "write after close"
+        self.buffer += data
+
+    def get_write_buffer_size(self) -> int:
+        return 0
+
+    def is_closing(self) -> bool:
+        return self.closing
+
+    def close(self) -> None:
+        self._lose()
+
+    def abort(self) -> None:
+        self.aborted = True
+        self._lose()
+
+    def _lose(self) -> None:
+        if not self.closing:
+            self.closing = True
+            asyncio.get_running_loop().call_soon(self.protocol.connection_lost, None)
+
+    def pause_reading(self) -> None:
+        self.reading = False
+        self.pauses += 1
+
+    def resume_reading(self) -> None:
+        self.reading = True
+
+    def is_reading(self) -> bool:
+        return self.reading
+
+
+class Client:
+    """A client session core wired to a server Connection through a FakeTransport."""
+
+    def __init__(self, server: SandboxServer, state: SessionState | None = None) -> None:
+        self.server = server
+        self.loop = asyncio.get_running_loop()
+        self.conn = Connection(server)
+        self.transport = FakeTransport(self.conn)
+        self.conn.connection_made(self.transport)
+        self.core = SessionCore(Role.CLIENT, state, now=self.loop.time())
+        self.decoder = FrameDecoder()
+        self.events: list[Any] = []
+        self.received: list[Payload] = []
+
+    @property
+    def state(self) -> SessionState:
+        return self.core.session
+
+    def _write(self) -> None:
+        data = b"".join(encode_frame(p) for p in self.core.payloads_to_send())
+        if data:
+            self.conn.data_received(data)
+
+    def read(self) -> list[Any]:
+        """Take what the server wrote and feed it to the client core."""
+        data = bytes(self.transport.buffer)
+        self.transport.buffer.clear()
+        frames = self.decoder.feed(data)
+        events = self.core.receive_payloads(frames, self.loop.time()) if frames else []
+        for event in events:
+            if isinstance(event, Received):
+                self.received.append(event.payload)
+        self.events.extend(events)
+        self._write()  # replay requests, heartbeats answered...
+        return events
+
+    def login(self, username: str = "alice", password: str = "alice-pw") -> Any:
+        self.core.login(seto_pb2.Login(username=username, password=password), self.loop.time())
+        self._write()
+        events = self.read()
+        return next(e for e in events if isinstance(e, (LoggedIn, SessionEnded)))
+
+    def send(self, payload: Payload) -> int:
+        seq = self.core.send(payload, self.loop.time())
+        self._write()
+        return seq
+
+    def app(self, ptype: int | None = None) -> list[Payload]:
+        """Application payloads received so far (of one type if given)."""
+        return [
+            p
+            for p in self.received
+            if not is_session_level(p) and (ptype is None or p.type == ptype)
+        ]
+
+    def logout(self) -> None:
+        self.core.logout(self.loop.time())
+        self._write()
+
+
+def uuid(value: int) -> seto_pb2.Uuid128:
+    return seto_pb2.Uuid128(low=value)
+
+
+def order(market: int, contract: int, side: int, price: int, quantity: int, **kw: Any) -> Payload:
+    payload = Payload(type=seto_pb2.PAYLOAD_ORDER_CREATE)
+    create = payload.order_create
+    create.market.low = market
+    create.contract.low = contract
+    create.side = side
+    create.price = price
+    create.quantity = quantity
+    for name, value in kw.items():
+        setattr(create, name, value)
+    return payload
+
+
+def subscribe(market: int) -> Payload:
+    payload = Payload(type=seto_pb2.PAYLOAD_MARKET_SUBSCRIBE)
+    payload.market_subscribe.market.low = market
+    return payload
+
+
+def request(ptype: int) -> Payload:
+    payload = Payload(type=ptype)
+    field = {
+        seto_pb2.PAYLOAD_ACCOUNT_STATE_REQUEST: "account_state_request",
+        seto_pb2.PAYLOAD_MARKETS_REQUEST: "markets_request",
+        seto_pb2.PAYLOAD_ORDERS_REQUEST: "orders_request",
+    }[ptype]
+    getattr(payload, field).SetInParent()
+    return payload
+
+
+_STORE: CredentialStore | None = None
+
+
+def make_server(**config: Any) -> SandboxServer:
+    config.setdefault("port", 0)
+    server = SandboxServer(
+        Exchange(clock=lambda: 1_700_000_000.0),
+        ServerConfig(**config),
+        credentials=CredentialStore(n=2),
+    )
+    for name in ("alice", "bob", "carol"):
+        server.add_account(name, f"{name}-pw", 10_000_000)
+    for spec in default_markets():
+        server.add_market(spec)
+    return server
+
+
+async def settle_loop() -> None:
+    for _ in range(3):
+        await asyncio.sleep(0)
+
+
+# -- login -----------------------------------------------------------------------------------
+
+
+def test_login_new_session() -> None:
+    async def main() -> None:
+        server = make_server()
+        alice = Client(server)
+        result = alice.login()
+        assert isinstance(result, LoggedIn)
+        assert result.session_id.endswith("9999") and len(result.session_id) > 4
+        response = alice.received[0].eto_payload.login_response
+        assert response.email == "alice@sandbox.invalid"
+        assert response.id == server.exchange.account_id("alice")
+        assert server.session_count() == 1
+
+    run(main)
+
+
+def test_bad_password_unauthorised_and_closed() -> None:
+    async def main() -> None:
+        server = make_server()
+        client = Client(server)
+        result = client.login(password="wrong")
+        assert isinstance(result, SessionEnded)
+        assert result.reason == eto_pb2.LOGOUT_UNAUTHORISED
+        assert client.transport.closing
+        unknown = Client(server)
+        assert unknown.login("nobody", "x").reason == eto_pb2.LOGOUT_UNAUTHORISED
+        assert server.session_count() == 0
+
+    run(main)
+
+
+def test_unknown_session_and_other_accounts_session() -> None:
+    async def main() -> None:
+        server = make_server()
+        client = Client(server, SessionState(session_id="abc9999"))
+        assert client.login().reason == eto_pb2.LOGOUT_UNKNOWN_SESSION
+        alice = Client(server)
+        alice.login()
+        # bob may not take alice's session over, even with his own good password
+        bob = Client(server, SessionState(session_id=alice.state.session_id))
+        assert bob.login("bob", "bob-pw").reason == eto_pb2.LOGOUT_UNKNOWN_SESSION
+        assert not alice.transport.closing
+
+    run(main)
+
+
+def test_not_login_first() -> None:
+    async def main() -> None:
+        server = make_server()
+        client = Client(server)
+        bogus = order(M1, 1, seto_pb2.SIDE_BUY, 5000, 10000)
+        bogus.eto_payload.seq = 1
+        client.conn.data_received(encode_frame(bogus.SerializeToString()))
+        frames = FrameDecoder().feed(bytes(client.transport.buffer))
+        reply = Payload.FromString(frames[0])
+        assert reply.eto_payload.type == eto_pb2.PAYLOAD_LOGOUT
+        assert reply.eto_payload.logout.reason == eto_pb2.LOGOUT_LOGIN_NOT_FIRST_SEQ
+        assert client.transport.closing
+
+    run(main)
+
+
+def test_login_timeout() -> None:
+    async def main() -> None:
+        server = make_server(login_timeout=0.05)
+        client = Client(server)
+        await asyncio.sleep(0.15)
+        frames = FrameDecoder().feed(bytes(client.transport.buffer))
+        reply = Payload.FromString(frames[0])
+        assert reply.eto_payload.logout.reason == eto_pb2.LOGOUT_LOGIN_TIMEOUT
+        assert client.transport.closing
+
+    run(main)
+
+
+# -- requests and routing --------------------------------------------------------------------
+
+
+def test_crossing_orders_route_to_the_right_sessions() -> None:
+    async def main() -> None:
+        server = make_server()
+        alice, alice2, bob, carol = Client(server), Client(server), Client(server), Client(server)
+        alice.login()
+        alice2.login()  # a second session of the same account
+        bob.login("bob", "bob-pw")
+        carol.login("carol", "carol-pw")
+        carol.send(subscribe(M1))
+        carol.read()
+        snapshot = carol.app(seto_pb2.PAYLOAD_MARKET_QUOTES)[0].market_quotes
+        assert snapshot.seq == 2 and snapshot.market.low == M1
+        assert len(snapshot.contract_quotes) == 3
+
+        seq = alice.send(order(M1, 1, seto_pb2.SIDE_BUY, 4000, 100_000, reference="a1"))
+        alice.read()
+        (accepted,) = alice.app(seto_pb2.PAYLOAD_ORDER_ACCEPTED)
+        assert accepted.order_accepted.seq == seq
+        assert accepted.order_accepted.reference == "a1"
+        bob.send(order(M1, 1, seto_pb2.SIDE_SELL, 3900, 60_000))
+        for client in (alice, alice2, bob, carol):
+            client.read()
+        (alice_fill,) = alice.app(seto_pb2.PAYLOAD_ORDER_EXECUTED)
+        fill = alice_fill.order_executed
+        assert (fill.price, fill.quantity, fill.remaining) == (4000, 60_000, 40_000)
+        assert fill.order == accepted.order_accepted.order and fill.seq == seq
+        (bob_fill,) = bob.app(seto_pb2.PAYLOAD_ORDER_EXECUTED)
+        assert bob_fill.order_executed.remaining == 0
+        # the other session of alice's account sees neither the fill nor the acceptance
+        assert alice2.app() == []
+        # the subscriber sees the book and the trade, alice (not subscribed) does not
+        quotes = carol.app(seto_pb2.PAYLOAD_CONTRACT_QUOTES)
+        assert quotes[-1].contract_quotes.executions[0].quantity == 60_000
+        assert alice.app(seto_pb2.PAYLOAD_CONTRACT_QUOTES) == []
+        balance = server.balance("alice")
+        assert balance.staked == 60_000 * 4000 // 10_000
+        assert balance.exposure == 40_000 * 4000 // 10_000
+        assert server.balance("bob").staked == 60_000 - 24_000
+        server.exchange.check_invariants()
+
+    run(main)
+
+
+def test_requests_are_answered_to_the_requester() -> None:
+    async def main() -> None:
+        server = make_server()
+        alice, alice2 = Client(server), Client(server)
+        alice.login()
+        alice2.login()
+        seq = alice.send(request(seto_pb2.PAYLOAD_ACCOUNT_STATE_REQUEST))
+        alice.send(request(seto_pb2.PAYLOAD_MARKETS_REQUEST))
+        alice.send(request(seto_pb2.PAYLOAD_ORDERS_REQUEST))
+        alice.send(subscribe(0x77))
+        cancel = Payload(type=seto_pb2.PAYLOAD_ORDER_CANCEL)
+        cancel.order_cancel.order.low = 999
+        alice.send(cancel)
+        alice.read()
+        alice2.read()
+        types = [p.type for p in alice.app()]
+        assert types == [
+            seto_pb2.PAYLOAD_ACCOUNT_STATE,
+            seto_pb2.PAYLOAD_MARKETS,
+            seto_pb2.PAYLOAD_ORDERS,
+            seto_pb2.PAYLOAD_MARKET_SUBSCRIBE_REJECTED,
+            seto_pb2.PAYLOAD_ORDER_CANCEL_REJECTED,
+        ]
+        assert alice.app()[0].account_state.seq == seq
+        assert alice.app()[0].account_state.cash == 10_000_000
+        assert len(alice.app()[1].markets.events) == 3
+        rejected = alice.app()[3].market_subscribe_rejected
+        assert rejected.reason == seto_pb2.MARKET_SUBSCRIBE_REJECTED_MARKET_NOT_FOUND
+        assert rejected.market.low == 0x77
+        assert alice2.app() == []
+
+    run(main)
+
+
+def test_client_payload_that_is_not_a_request_is_ignored() -> None:
+    async def main() -> None:
+        server = make_server()
+        alice = Client(server)
+        alice.login()
+        bogus = Payload(type=seto_pb2.PAYLOAD_ORDER_ACCEPTED)
+        bogus.order_accepted.seq = 1
+        bogus.order_accepted.order.low = 1
+        alice.send(bogus)
+        alice.send(request(seto_pb2.PAYLOAD_ACCOUNT_STATE_REQUEST))
+        alice.read()
+        assert [p.type for p in alice.app()] == [seto_pb2.PAYLOAD_ACCOUNT_STATE]
+        assert not alice.transport.closing
+
+    run(main)
+
+
+def test_ioc_remainder_and_cancel_go_to_the_placing_session() -> None:
+    async def main() -> None:
+        server = make_server()
+        alice, bob = Client(server), Client(server)
+        alice.login()
+        bob.login("bob", "bob-pw")
+        bob.send(order(M1, 2, seto_pb2.SIDE_SELL, 5000, 10_000))
+        alice.send(
+            order(
+                M1,
+                2,
+                seto_pb2.SIDE_BUY,
+                5000,
+                30_000,
+                time_in_force=seto_pb2.TIME_IN_FORCE_IMMEDIATE_OR_CANCEL,
+            )
+        )
+        alice.read()
+        bob.read()
+        (cancelled,) = alice.app(seto_pb2.PAYLOAD_ORDER_CANCELLED)
+        assert cancelled.order_cancelled.reason == seto_pb2.ORDER_CANCELLED_IMMEDIATE_OR_CANCEL
+        assert cancelled.order_cancelled.quantity == 20_000
+        # a resting order, cancelled on request: the answer names the request
+        bob.send(order(M1, 2, seto_pb2.SIDE_SELL, 6000, 10_000))
+        bob.read()
+        order_id = bob.app(seto_pb2.PAYLOAD_ORDER_ACCEPTED)[-1].order_accepted.order
+        cancel = Payload(type=seto_pb2.PAYLOAD_ORDER_CANCEL)
+        cancel.order_cancel.order.CopyFrom(order_id)
+        seq = bob.send(cancel)
+        bob.read()
+        (bob_cancelled,) = bob.app(seto_pb2.PAYLOAD_ORDER_CANCELLED)
+        assert bob_cancelled.order_cancelled.seq == seq
+        assert server._order_owner == {}  # filled and cancelled orders are forgotten
+
+    run(main)
+
+
+def test_settlement_reaches_every_session_of_the_account() -> None:
+    async def main() -> None:
+        server = make_server()
+        alice, alice2, bob = Client(server), Client(server), Client(server)
+        alice.login()
+        alice2.login()
+        bob.login("bob", "bob-pw")
+        alice2.send(subscribe(M2))
+        alice.send(order(M2, 4, seto_pb2.SIDE_BUY, 5000, 20_000))
+        bob.send(order(M2, 4, seto_pb2.SIDE_SELL, 5000, 10_000))
+        for client in (alice, alice2, bob):
+            client.read()
+        server.settle("2c024", "4cccc")
+        for client in (alice, alice2, bob):
+            client.read()
+        # the resting remainder's cancellation goes to the session that placed it
+        (cancelled,) = alice.app(seto_pb2.PAYLOAD_ORDER_CANCELLED)
+        assert cancelled.order_cancelled.reason == seto_pb2.ORDER_CANCELLED_MARKET_SETTLED
+        assert alice2.app(seto_pb2.PAYLOAD_ORDER_CANCELLED) == []
+        # the unsolicited account state goes to both of alice's sessions
+        for client in (alice, alice2):
+            (state,) = client.app(seto_pb2.PAYLOAD_ACCOUNT_STATE)
+            assert not state.account_state.HasField("seq")
+            assert state.account_state.cash == 10_000_000 + 5_000
+        # the market state goes to the subscriber only
+        states = alice2.app(seto_pb2.PAYLOAD_MARKET_STATE)
+        assert states[-1].market_state.state == seto_pb2.MARKET_STATUS_SETTLED
+        assert alice.app(seto_pb2.PAYLOAD_MARKET_STATE) == []
+        assert server.balance("bob").cash == 10_000_000 - 5_000
+
+    run(main)
+
+
+def test_unsubscribe_stops_market_data() -> None:
+    async def main() -> None:
+        server = make_server()
+        alice = Client(server)
+        alice.login()
+        alice.send(subscribe(M1))
+        server.halt("1c024")
+        unsubscribe = Payload(type=seto_pb2.PAYLOAD_MARKET_UNSUBSCRIBE)
+        unsubscribe.market_unsubscribe.market.low = M1
+        alice.send(unsubscribe)
+        server.reopen("1c024")
+        alice.read()
+        states = [p.market_state.state for p in alice.app(seto_pb2.PAYLOAD_MARKET_STATE)]
+        assert states == [seto_pb2.MARKET_STATUS_HALTED]
+        assert server._subscribers == {}
+
+    run(main)
+
+
+def test_targets_rules() -> None:
+    """The routing table on its own, with sessions that have no connection."""
+
+    async def main() -> None:
+        server = make_server()
+        alice, bob = Client(server), Client(server)
+        alice.login()
+        bob.login("bob", "bob-pw")
+        a = alice.conn.session
+        b = bob.conn.session
+        assert a is not None and b is not None
+        aid, bid = a.account_id, b.account_id
+        accepted = Payload(type=seto_pb2.PAYLOAD_ORDER_ACCEPTED)
+        accepted.order_accepted.seq = 5
+        accepted.order_accepted.order.low = 42
+        assert server.targets(aid, accepted, a) == [a]
+        assert server._order_owner[42] is a
+        # a reply for another account than the requester's is not delivered
+        assert server.targets(bid, accepted, a) == []
+        executed = Payload(type=seto_pb2.PAYLOAD_ORDER_EXECUTED)
+        executed.order_executed.order.low = 42
+        executed.order_executed.price = 5000
+        executed.order_executed.quantity = 1000
+        executed.order_executed.remaining = 1000
+        assert server.targets(aid, executed, b) == [a]  # placed by a, filled by b's request
+        assert server.targets(aid, executed, None) == [a]
+        state = Payload(type=seto_pb2.PAYLOAD_ACCOUNT_STATE)
+        state.account_state.account.low = aid
+        assert server.targets(aid, state, None) == [a]
+        state.account_state.seq = 9
+        assert server.targets(aid, state, a) == [a]
+        assert server.targets(aid, state, None) == []
+        cancelled = Payload(type=seto_pb2.PAYLOAD_ORDER_CANCELLED)
+        cancelled.order_cancelled.order.low = 42
+        assert server.targets(aid, cancelled, None) == [a]
+        assert 42 not in server._order_owner
+        assert server.targets(aid, cancelled, None) == []  # unknown order: dropped
+
+    run(main)
+
+
+def test_bots_outputs_are_routed_to_subscribers() -> None:
+    async def main() -> None:
+        server = SandboxServer(
+            Exchange(),
+            ServerConfig(port=0, host="127.0.0.1"),
+            credentials=CredentialStore(n=2),
+            bots=2,
+            seed=7,
+        )
+        server.add_account("alice", "alice-pw", 10_000_000)
+        for spec in default_markets():
+            server.add_market(spec)
+        await server.start()
+        try:
+            assert server.exchange.account_id("alice") == 1  # bots come after
+            alice = Client(server)
+            alice.login()
+            for market in (1, 2, 3, 4):
+                alice.send(subscribe(market))
+            await asyncio.sleep(0.7)
+            alice.read()
+            assert alice.app(seto_pb2.PAYLOAD_CONTRACT_QUOTES)
+        finally:
+            await server.close()
+
+    run(main)
+
+
+# -- sessions outlive connections ------------------------------------------------------------
+
+
+def test_resume_replays_exactly_what_was_missed() -> None:
+    async def main() -> None:
+        server = make_server()
+        alice, bob, carol = Client(server), Client(server), Client(server)
+        alice.login()
+        bob.login("bob", "bob-pw")
+        carol.login("carol", "carol-pw")
+        alice.send(subscribe(M1))
+        carol.send(subscribe(M1))
+        alice.send(order(M1, 3, seto_pb2.SIDE_BUY, 2000, 50_000))
+        alice.read()
+        carol.read()
+        before = len(alice.app())
+        carol_before = len(carol.app())
+        state = alice.state
+        # the connection drops; what bob does meanwhile is kept for alice
+        alice.transport.abort()
+        await settle_loop()
+        session = server._sessions[state.session_id or ""]
+        assert session.connection is None
+        bob.send(order(M1, 3, seto_pb2.SIDE_SELL, 2000, 20_000))
+        bob.send(order(M1, 1, seto_pb2.SIDE_SELL, 7000, 10_000))
+        carol.read()
+        missed_quotes = [p.SerializeToString() for p in carol.app()[carol_before:]]
+        assert len(missed_quotes) == 2
+        # alice comes back on a new connection with her numbering
+        again = Client(server, state)
+        assert isinstance(again.login(), LoggedIn)
+        again.read()
+        replayed = again.app()
+        assert len(alice.app()) == before
+        types = [p.type for p in replayed]
+        assert types.count(seto_pb2.PAYLOAD_ORDER_EXECUTED) == 1
+        quotes = [p for p in replayed if p.type == seto_pb2.PAYLOAD_CONTRACT_QUOTES]
+        assert [q.contract_quotes.SerializeToString() for q in quotes] == [
+            Payload.FromString(q).contract_quotes.SerializeToString() for q in missed_quotes
+        ]
+        assert all(p.eto_payload.is_replay for p in replayed)
+        # and live traffic flows again, once
+        bob.send(order(M1, 1, seto_pb2.SIDE_SELL, 7100, 10_000))
+        again.read()
+        assert len(again.app()) == len(replayed) + 1
+        seqs = [p.eto_payload.seq for p in alice.received + again.received]
+        assert len(seqs) == len(set(seqs))
+
+    run(main)
+
+
+def test_resume_while_connected_closes_the_old_connection() -> None:
+    async def main() -> None:
+        server = make_server()
+        alice = Client(server)
+        alice.login()
+        again = Client(server, alice.state)
+        assert isinstance(again.login(), LoggedIn)
+        assert alice.transport.aborted
+        assert alice.transport.buffer == b""  # no logout sent on the old one
+        await settle_loop()
+        session = server._sessions[alice.state.session_id or ""]
+        assert session.connection is again.conn  # the old one's loss does not park it
+        again.send(request(seto_pb2.PAYLOAD_ACCOUNT_STATE_REQUEST))
+        again.read()
+        assert again.app(seto_pb2.PAYLOAD_ACCOUNT_STATE)
+
+    run(main)
+
+
+def test_logout_forgets_the_session() -> None:
+    async def main() -> None:
+        server = make_server()
+        alice = Client(server)
+        alice.login()
+        alice.send(subscribe(M1))
+        alice.logout()
+        events = alice.read()
+        assert any(isinstance(e, SessionEnded) for e in events)
+        assert alice.transport.closing
+        assert server.session_count() == 0 and server._subscribers == {}
+        again = Client(server, SessionState(session_id=alice.state.session_id))
+        assert again.login().reason == eto_pb2.LOGOUT_UNKNOWN_SESSION
+
+    run(main)
+
+
+def test_parked_session_expires() -> None:
+    async def main() -> None:
+        server = make_server(session_expiry=0.05)
+        alice = Client(server)
+        alice.login()
+        alice.transport.abort()
+        await settle_loop()
+        assert server.session_count() == 1
+        await asyncio.sleep(0.15)
+        assert server.session_count() == 0
+        again = Client(server, alice.state)
+        assert again.login().reason == eto_pb2.LOGOUT_UNKNOWN_SESSION
+
+    run(main)
+
+
+def test_heartbeat_timeout_parks_the_session() -> None:
+    async def main() -> None:
+        server = make_server(heartbeat_interval=0.02, heartbeat_timeout=0.06)
+        alice = Client(server)
+        alice.login()
+        await asyncio.sleep(0.2)  # alice never answers
+        assert alice.transport.closing
+        frames = FrameDecoder().feed(bytes(alice.transport.buffer))
+        kinds = [Payload.FromString(f).eto_payload for f in frames]
+        assert kinds[0].type == eto_pb2.PAYLOAD_HEARTBEAT
+        assert kinds[-1].logout.reason == eto_pb2.LOGOUT_HEARTBEAT_TIMEOUT
+        assert server.session_count() == 1
+        # the parked session still takes what is sent to it
+        bob = Client(server)
+        bob.login("bob", "bob-pw")
+        alice_session = server._sessions[alice.state.session_id or ""]
+        alice_session.markets.add(M1)
+        server._subscribers.setdefault(M1, {})[alice_session] = None
+        outseq = alice_session.state.outseq
+        bob.send(order(M1, 1, seto_pb2.SIDE_BUY, 1000, 10_000))
+        assert alice_session.state.outseq == outseq + 1
+
+    run(main)
+
+
+def test_garbage_closes_only_that_connection() -> None:
+    async def main() -> None:
+        server = make_server(max_payload_size=1000)
+        alice, bob, mallory, oscar = Client(server), Client(server), Client(server), Client(server)
+        alice.login()
+        bob.login("bob", "bob-pw")
+        mallory.login("carol", "carol-pw")
+        oscar.login("carol", "carol-pw")
+        mallory.conn.data_received(b"\xff" * 11)  # a length header longer than 10 bytes
+        oscar.conn.data_received(b"\x80\x80\x01")  # declares 16 KiB > max 1000
+        assert mallory.transport.aborted and oscar.transport.aborted
+        await settle_loop()
+        alice.send(request(seto_pb2.PAYLOAD_ACCOUNT_STATE_REQUEST))
+        alice.read()
+        assert alice.app(seto_pb2.PAYLOAD_ACCOUNT_STATE)
+        assert not alice.transport.closing and not bob.transport.closing
+        # undecodable protobuf inside a good frame
+        bob.conn.data_received(encode_frame(b"\x0a\xff\xff\xff"))
+        assert bob.transport.aborted
+        assert not alice.transport.closing
+
+    run(main)
+
+
+def test_exception_in_one_session_leaves_others_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    async def main() -> None:
+        server = make_server()
+        alice, bob = Client(server), Client(server)
+        alice.login()
+        bob.login("bob", "bob-pw")
+        real = server.exchange.account_state
+
+        def broken(account_id: int, seq: int | None = None) -> Payload:
+            if account_id == server.exchange.account_id("bob"):
+                raise RuntimeError("boom")
+            return real(account_id, seq)
+
+        monkeypatch.setattr(server.exchange, "account_state", broken)
+        bob.send(request(seto_pb2.PAYLOAD_ACCOUNT_STATE_REQUEST))
+        assert bob.transport.aborted
+        alice.send(request(seto_pb2.PAYLOAD_ACCOUNT_STATE_REQUEST))
+        alice.read()
+        assert alice.app(seto_pb2.PAYLOAD_ACCOUNT_STATE)
+
+    run(main)
+
+
+# -- throttling ------------------------------------------------------------------------------
+
+
+def test_token_bucket() -> None:
+    bucket = TokenBucket(rate=10, burst=5, now=0.0)
+    assert all(bucket.take(1, 0.0) for _ in range(5))
+    assert not bucket.take(1, 0.0)
+    assert bucket.time_until(0.0) == pytest.approx(0.1)
+    assert bucket.refill(1.0) == 5  # capped at the burst
+
+
+def test_throttle_notice_once_and_backpressure_without_loss() -> None:
+    async def main() -> None:
+        server = make_server(throttle_rate=100, throttle_burst=10)
+        alice = Client(server)
+        alice.login()
+        for _ in range(30):
+            alice.core.send(request(seto_pb2.PAYLOAD_ACCOUNT_STATE_REQUEST), alice.loop.time())
+        alice._write()  # all 30 in one read
+        assert not alice.transport.reading and alice.transport.pauses == 1
+        alice.read()
+        notices = [
+            p for p in alice.received if p.eto_payload.type == eto_pb2.PAYLOAD_THROTTLE_EXCEEDED
+        ]
+        assert len(notices) == 1
+        answers = alice.app(seto_pb2.PAYLOAD_ACCOUNT_STATE)
+        assert [p.account_state.seq for p in answers] == list(range(2, 32))
+        await asyncio.sleep(0.3)
+        assert alice.transport.reading
+
+    run(main)
+
+
+# -- administration and shutdown -------------------------------------------------------------
+
+
+def test_admin_methods() -> None:
+    async def main() -> None:
+        server = make_server()
+        account_id = server.add_account("zoe", "zoe-pw", 5)
+        assert server.exchange.account_id("zoe") == account_id
+        with pytest.raises(ValueError):
+            server.add_account("zoe", "x", 1)
+        with pytest.raises(ValueError):
+            server.add_account("bad name", "x", 1)
+        with pytest.raises(ValueError):
+            server.add_account("yan", "x", -1)
+        assert "yan" not in server.credentials  # nothing half-made
+        spec = server.add_market(
+            {
+                "id": "7c024",
+                "name": "New",
+                "event": "E",
+                "contracts": [{"id": "70cccc", "name": "X"}],
+            }
+        )
+        assert spec.id == 7 and server.exchange.has_market(7)
+        with pytest.raises(ValueError):
+            server.add_market(
+                {
+                    "id": "7c024",
+                    "name": "New",
+                    "event": "E",
+                    "contracts": [{"id": "71cccc", "name": "X"}],
+                }
+            )
+        with pytest.raises(ValueError):
+            server.halt("7cccc")  # a contract id is not a market id
+        with pytest.raises(KeyError):
+            server.halt("99c024")
+        server.halt(7)
+        server.reopen("7c024")
+        server.settle("7c024", "70cccc")
+        assert server.balance("zoe").cash == 5
+
+    run(main)
+
+
+def test_close_logs_everyone_out() -> None:
+    async def main() -> None:
+        server = make_server()
+        alice = Client(server)
+        alice.login()
+        await server.close()
+        events = alice.read()
+        ended = [e for e in events if isinstance(e, SessionEnded)]
+        assert ended and ended[0].reason == eto_pb2.LOGOUT_DOWNTIME
+        assert alice.transport.closing and server.session_count() == 0
+
+    run(main)
+
+
+def test_routing_tolerates_market_data_for_nobody() -> None:
+    async def main() -> None:
+        server = make_server()
+        payload = Payload(type=seto_pb2.PAYLOAD_MARKET_STATE)
+        payload.market_state.market.low = 1
+        payload.market_state.state = seto_pb2.MARKET_STATUS_HALTED
+        server.route([(ToMarket(1), payload), (ToAccount(1), payload)], None)
+
+    run(main)
+
+
+def test_resume_asks_the_client_for_what_the_server_missed() -> None:
+    async def main() -> None:
+        server = make_server()
+        alice = Client(server)
+        alice.login()
+        # an order leaves the client but never reaches the server: the connection drops
+        alice.core.send(order(M1, 1, seto_pb2.SIDE_BUY, 3000, 10_000), alice.loop.time())
+        alice.core.payloads_to_send()
+        alice.transport.abort()
+        await settle_loop()
+        assert server.exchange.open_orders(1).orders.orders == []
+        again = Client(server, alice.state)
+        assert isinstance(again.login(), LoggedIn)
+        again.read()  # the server's REPLAY request is answered; the order arrives once
+        again.read()
+        (accepted,) = again.app(seto_pb2.PAYLOAD_ORDER_ACCEPTED)
+        assert accepted.order_accepted.seq == 2
+        assert len(server.exchange.open_orders(1).orders.orders) == 1
+
+    run(main)
+
+
+def test_resume_after_heartbeat_timeout_replays_what_was_sent_meanwhile() -> None:
+    async def main() -> None:
+        server = make_server(heartbeat_interval=0.02, heartbeat_timeout=0.06)
+        alice, bob = Client(server), Client(server)
+        alice.login()
+        alice.send(subscribe(M1))
+        alice.read()
+        await asyncio.sleep(0.2)  # alice stops reading and answering: the server gives up
+        alice.read()  # she does get the heartbeats and the logout, late
+        assert alice.events and isinstance(alice.events[-1], SessionEnded)
+        assert alice.events[-1].reason == eto_pb2.LOGOUT_HEARTBEAT_TIMEOUT
+        bob.login("bob", "bob-pw")
+        bob.send(order(M1, 2, seto_pb2.SIDE_SELL, 6000, 10_000))
+        again = Client(server, alice.state)
+        assert isinstance(again.login(), LoggedIn)
+        again.read()
+        (quotes,) = again.app(seto_pb2.PAYLOAD_CONTRACT_QUOTES)
+        assert quotes.eto_payload.is_replay
+        assert [(q.price, q.quantity) for q in quotes.contract_quotes.offers] == [(6000, 10_000)]
+
+    run(main)
