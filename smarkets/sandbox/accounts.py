@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
+
+from smarkets.sandbox.jsonfile import load_json_file
 
 __all__ = [
     "DEFAULT_ACCOUNTS",
@@ -139,18 +139,7 @@ def parse_accounts(doc: Any) -> list[AccountSpec]:
 
 def load_accounts(path: str | os.PathLike[str]) -> list[AccountSpec]:
     """Read and check an accounts file; :class:`AccountsError` naming the file if bad."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise AccountsError(f"cannot read accounts file {str(path)!r}: {exc}") from None
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise AccountsError(f"accounts file {str(path)!r} is not valid JSON: {exc}") from None
-    try:
-        return parse_accounts(doc)
-    except AccountsError as exc:
-        raise AccountsError(f"accounts file {str(path)!r}: {exc}") from None
+    return load_json_file(path, "accounts", parse_accounts, AccountsError)
 
 
 def _hash(password: str, salt: bytes, n: int) -> bytes:

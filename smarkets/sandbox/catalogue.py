@@ -35,14 +35,13 @@ market      name                  event                      contracts
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from smarkets.errors import InvalidIdError
 from smarkets.ids import str_to_int, uuid128_to_str
+from smarkets.sandbox.jsonfile import load_json_file
 
 __all__ = [
     "CatalogueError",
@@ -191,18 +190,7 @@ def check_unique(specs: list[MarketSpec]) -> None:
 
 def load_markets(path: str | os.PathLike[str]) -> list[MarketSpec]:
     """Read and check a markets file; :class:`CatalogueError` naming the file if bad."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CatalogueError(f"cannot read markets file {str(path)!r}: {exc}") from None
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise CatalogueError(f"markets file {str(path)!r} is not valid JSON: {exc}") from None
-    try:
-        return parse_markets(doc)
-    except CatalogueError as exc:
-        raise CatalogueError(f"markets file {str(path)!r}: {exc}") from None
+    return load_json_file(path, "markets", parse_markets, CatalogueError)
 
 
 _DEFAULT_DOC: dict[str, Any] = {
