@@ -243,6 +243,11 @@ class SessionEnded:
 
 Event = Received | LoginRequested | LoggedIn | SessionEnded
 
+# Looked up once per payload on the receive path.
+_CLOSED = State.CLOSED
+_AWAITING_LOGIN = State.AWAITING_LOGIN
+_LOGGING_IN = State.LOGGING_IN
+
 
 def _decode(frame: bytes) -> Payload:
     """Parse one payload, refusing anything a peer that follows the schema can't send."""
@@ -258,6 +263,26 @@ def _decode(frame: bytes) -> Payload:
         missing = ", ".join(payload.FindInitializationErrors())
         raise ProtocolError(f"payload lacks required fields: {missing}")
     return payload
+
+
+def _decode_all(frames: list[bytes]) -> list[Payload]:
+    """:func:`_decode` every frame, the common case (all of them valid) made cheap.
+
+    ``SerializeToString`` raises unless every required field is set, exactly
+    when ``IsInitialized()`` is false, and upb checks that while encoding, from
+    its presence bits, for about half the cost of the reflective walk that
+    ``IsInitialized()`` does.  When anything fails, the frames are decoded
+    again one by one by :func:`_decode`, which raises what it always raised,
+    for the first bad frame.
+    """
+    from_string = Payload.FromString
+    try:
+        payloads = [from_string(frame) for frame in frames]
+        for payload in payloads:
+            payload.SerializeToString()
+    except Exception:
+        return [_decode(frame) for frame in frames]
+    return payloads
 
 
 def is_session_level(payload: Payload) -> bool:
@@ -316,8 +341,41 @@ class SessionCore:
         # The inseq a REPLAY was last asked for on this connection: a gap is
         # reported once, and asked again only once inseq has moved on.
         self._replay_asked_at: int | None = None
+        # The lowest seq that a replay queued in _out (not yet taken) starts from: a
+        # request it covers is not served again (see _replay).
+        self._replay_queued_from: int | None = None
         # Server: frames that arrived behind the login, held until it is decided.
         self._held: list[Payload] = []
+        # True for a core with no connection (see detached()).
+        self._detached = False
+
+    @classmethod
+    def detached(cls, role: Role, state: SessionState, *, now: float) -> SessionCore:
+        """A core with no connection that keeps numbering and storing for ``state``.
+
+        What it is given to :meth:`send` is numbered and kept in ``state``'s
+        replay store exactly as on a live connection, but nothing is queued for
+        writing (:meth:`payloads_to_send` stays empty): a later connection
+        resuming ``state`` replays it when the peer asks.  It has no timers
+        (:meth:`next_deadline` is ``None``, :meth:`tick` does nothing), takes no
+        input (:meth:`receive_payloads` raises
+        :class:`~smarkets.errors.ProtocolError`) and cannot log in or out.
+
+        The sandbox keeps a parked session (whose connection dropped) numbered
+        with one; the client numbers what a script sends while it reconnects.
+        ``state`` must belong to a session that has logged in (it has an id).
+        """
+        if not state.session_id:
+            raise ValueError("a detached core needs the state of a session that has an id")
+        core = cls(role, state, now=now)
+        core.state = State.LOGGED_IN
+        core._detached = True
+        return core
+
+    @property
+    def is_detached(self) -> bool:
+        """True for a core made by :meth:`detached` (no connection)."""
+        return self._detached
 
     # -- properties -----------------------------------------------------
 
@@ -336,6 +394,7 @@ class SessionCore:
     def payloads_to_send(self) -> list[bytes]:
         """Take every payload produced so far, in order, to be framed and written."""
         out, self._out = self._out, []
+        self._replay_queued_from = None
         return out
 
     def send(self, payload: Payload, now: float) -> int:
@@ -346,7 +405,10 @@ class SessionCore:
         """
         if self.state is not State.LOGGED_IN:
             raise ProtocolError(f"cannot send while {self.state.value}")
-        return self._send(payload, now)
+        seq = self._send(payload, now)
+        if self._detached:
+            self._out.clear()  # no connection: the replay store has it
+        return seq
 
     def _send(self, payload: Payload, now: float) -> int:
         session = self.session
@@ -442,8 +504,9 @@ class SessionCore:
 
     def logout(self, now: float, reason: int = eto_pb2.LOGOUT_NONE) -> None:
         """End the session: send LOGOUT ``reason`` and wait for its confirmation."""
-        if self.state is not State.LOGGED_IN:
-            raise ProtocolError(f"cannot log out while {self.state.value}")
+        if self.state is not State.LOGGED_IN or self._detached:
+            state = "detached" if self._detached else self.state.value
+            raise ProtocolError(f"cannot log out while {state}")
         self._send_session(_ETO_LOGOUT, now, logout=eto_pb2.Logout(reason=reason))
         self.state = State.LOGGING_OUT
 
@@ -456,6 +519,8 @@ class SessionCore:
 
     def next_deadline(self) -> float | None:
         """When :meth:`tick` next has something to do (``None``: nothing pending)."""
+        if self._detached:
+            return None
         if self.state in (State.AWAITING_LOGIN, State.LOGGING_IN):
             if self.role is Role.CLIENT and self.state is State.AWAITING_LOGIN:
                 return None
@@ -472,7 +537,7 @@ class SessionCore:
     def tick(self, now: float) -> list[Event]:
         """Do what time asks for: heartbeats, heartbeat and login timeouts."""
         state = self.state
-        if state is State.CLOSED:
+        if state is State.CLOSED or self._detached:
             return []
         if state in (State.AWAITING_LOGIN, State.LOGGING_IN):
             if now < self._started + self.login_timeout:
@@ -511,27 +576,30 @@ class SessionCore:
         a valid ``seto.Payload``; the connection is unusable afterwards.
         """
         events: list[Event] = []
+        if self._detached:
+            raise ProtocolError("a detached core has no connection to receive from")
         if not frames or self.state is State.CLOSED:
             return events
         # Decode the whole batch before applying any of it: if one payload is
         # bad, none is taken, so inseq does not move past payloads that the
         # application never got, and a resume replays them.
-        payloads = [_decode(frame) for frame in frames]
+        payloads = _decode_all(frames)
         if self.role is Role.CLIENT and self.state is State.AWAITING_LOGIN:
             raise ProtocolError("the server sent payloads before the client logged in")
         self._last_received = now
         debug = wire_log.isEnabledFor(logging.DEBUG)
+        server = self.role is Role.SERVER
+        handle = self._handle
         for payload in payloads:
-            if self.state is State.CLOSED:
+            state = self.state
+            if state is _CLOSED:
                 break
             if debug:
                 wire_log.debug("%s received %s", self.role.value, describe(payload))
-            if self._held or (
-                self.role is Role.SERVER and self.state in (State.AWAITING_LOGIN, State.LOGGING_IN)
-            ):
+            if self._held or (server and (state is _AWAITING_LOGIN or state is _LOGGING_IN)):
                 self._receive_before_login(payload, now, events)
             else:
-                self._handle(payload, now, events)
+                handle(payload, now, events)
         return events
 
     def _receive_before_login(self, payload: Payload, now: float, events: list[Event]) -> None:
@@ -689,9 +757,22 @@ class SessionCore:
             )
             events.extend(self._end_with_logout(eto_pb2.LOGOUT_UNKNOWN_SESSION, now))
             return False
+        # A peer asks once per gap, so it never sends a second request before the answer
+        # to the first has gone out.  A hostile one could send thousands in one read, each
+        # asking for everything kept: answered one by one, a few KiB in would make GiB
+        # out.  So, until _out is taken, each kept payload is queued at most once: a
+        # request from a seq already queued is covered, and one from below that is
+        # answered only up to where the queued replay starts.
+        queued = self._replay_queued_from
+        if queued is not None and from_seq >= queued:
+            log.debug("replay from seq %d already queued (from seq %d)", from_seq, queued)
+            return True
+        self._replay_queued_from = from_seq
         count = 0
         out = self._out
         for seq, data in sent.since(from_seq):
+            if queued is not None and seq >= queued:
+                break
             if data is None:
                 gapfill = session_payload(_ETO_GAPFILL)
                 gapfill.eto_payload.seq = seq

@@ -178,11 +178,17 @@ class CredentialStore:
         self._entries[name] = (salt, _hash(password, salt, self._n))
 
     def verify(self, name: str, password: str) -> bool:
-        """Whether ``password`` is ``name``'s password (False for an unknown name)."""
-        entry = self._entries.get(name)
+        """Whether ``password`` is ``name``'s password (False for an unknown name).
+
+        Anything but two strings (a login's fields may come as bytes when they are not valid
+        UTF-8) is simply a wrong password; like an unknown name, it costs a whole hash.
+        Safe to call from several threads at once (the sandbox checks logins on workers).
+        """
+        valid = isinstance(name, str) and isinstance(password, str)
+        entry = self._entries.get(name) if valid else None
         salt, expected = entry if entry is not None else self._dummy
         try:
-            offered = _hash(password, salt, self._n)
+            offered = _hash(password if valid else "", salt, self._n)
         except (TypeError, ValueError, MemoryError):
             return False
         return hmac.compare_digest(offered, expected) and entry is not None

@@ -197,6 +197,46 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="BYTES",
         help="largest frame accepted (%(default)s)",
     )
+    limits = parser.add_argument_group("limits (what one client can make the server hold)")
+    limits.add_argument(
+        "--max-connections",
+        type=_int_at_least(1),
+        default=1000,
+        metavar="N",
+        help="connections served at once; the login of any other is refused with"
+        " SERVICE_TEMPORARILY_UNAVAILABLE (%(default)s)",
+    )
+    limits.add_argument(
+        "--max-write-buffer",
+        type=_int_at_least(1),
+        default=64 << 20,
+        metavar="BYTES",
+        help="unsent bytes a client that does not read may pile up before its connection is"
+        " dropped; its session stays resumable (%(default)s)",
+    )
+    limits.add_argument(
+        "--socket-send-buffer",
+        type=_int_at_least(0),
+        default=0,
+        metavar="BYTES",
+        help="each connection's kernel send buffer (SO_SNDBUF); 0 leaves the system's, which"
+        " can grow to several MiB per connection (%(default)s)",
+    )
+    limits.add_argument(
+        "--login-workers",
+        type=_int_at_least(1),
+        default=2,
+        metavar="N",
+        help="threads checking passwords, off the event loop (%(default)s)",
+    )
+    limits.add_argument(
+        "--max-pending-logins",
+        type=_int_at_least(1),
+        default=64,
+        metavar="N",
+        help="password checks waiting or running at once; a login beyond is refused with"
+        " SERVICE_TEMPORARILY_UNAVAILABLE (%(default)s)",
+    )
     misc = parser.add_argument_group("other")
     misc.add_argument(
         "--admin-stdin",
@@ -268,6 +308,11 @@ def run(args: argparse.Namespace) -> int:
             replay_limit=args.replay_limit,
             throttle_rate=args.throttle,
             max_payload_size=args.max_payload_size,
+            max_connections=args.max_connections,
+            max_write_buffer=args.max_write_buffer,
+            login_workers=args.login_workers,
+            max_pending_logins=args.max_pending_logins,
+            socket_send_buffer=args.socket_send_buffer,
         )
     except ValueError as exc:
         _error(str(exc))
@@ -309,8 +354,7 @@ async def _serve(
             config=config, ssl_context=ssl_context, bots=args.bots, seed=args.seed
         )
         try:
-            for spec in accounts:
-                server.add_account(spec.name, spec.password, spec.balance)
+            _open_accounts(server, accounts)
             for market in markets:
                 server.add_market(market)
         except (AccountsError, CatalogueError, ValueError, TypeError) as exc:
@@ -330,7 +374,7 @@ async def _serve(
         if ca_file is not None:
             _out(f"{CA_LINE}{ca_file}")
         if not args.accounts:
-            for spec in accounts:
+            for spec in DEFAULT_ACCOUNTS:
                 _out(f"demo account: {spec.name} password {spec.password} balance {spec.balance}")
         transport = "TLS" if ssl_context is not None else "no TLS"
         _out(f"smarkets sandbox {LISTENING} {server.host}:{server.port} ({transport})")
@@ -346,6 +390,17 @@ async def _serve(
     finally:
         if temp_dir is not None:
             shutil.rmtree(temp_dir, ignore_errors=True)
+
+
+def _open_accounts(server: SandboxServer, accounts: list[AccountSpec]) -> None:
+    """Open ``accounts`` on ``server``, then empty the list.
+
+    The server keeps salted hashes only; emptying the list (which the caller shares) and
+    keeping no loop variable leaves no plaintext password from the accounts file alive.
+    """
+    for spec in accounts:
+        server.add_account(spec.name, spec.password, spec.balance)
+    accounts.clear()
 
 
 def _read_commands(loop: asyncio.AbstractEventLoop, console: AdminConsole) -> None:
@@ -412,7 +467,7 @@ class AdminConsole:
             message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
             return f"error {command}: {message}"
         except Exception as exc:  # never let a command kill the console
-            _log.exception("admin command %r failed", text)
+            _log.exception("admin command %r failed", command)  # not its arguments: a password
             return f"error {command}: {type(exc).__name__}: {exc}"
 
     def _run(self, command: str, rest: str) -> str:

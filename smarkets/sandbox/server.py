@@ -28,24 +28,40 @@ Routing of the exchange's outputs (see :meth:`SandboxServer.route`):
 * public market data (``ToMarket``) goes to every session subscribed to the market.
 
 Logins: the credentials are checked against salted scrypt hashes
-(:class:`~smarkets.sandbox.accounts.CredentialStore`), about 20 ms on the event loop per
-login. A resume must give the same account's credentials and a session id that is live or
-parked (else UNKNOWN_SESSION); if that session is still attached to another connection, that
-connection is closed without a logout and the session moves to the new one.
+(:class:`~smarkets.sandbox.accounts.CredentialStore`), about 20 ms per login, on a small pool
+of worker threads (``login_workers``) so that a flood of logins never stalls the event loop
+for the sessions already trading. While its check runs, a connection is not read from. At
+most ``max_pending_logins`` checks wait or run at once; a login beyond that is answered
+LOGOUT ``SERVICE_TEMPORARILY_UNAVAILABLE``. A resume must give the same account's
+credentials and a session id that is live or parked (else UNKNOWN_SESSION); if that session
+is still attached to another connection, that connection is closed without a logout and the
+session moves to the new one.
+
+Limits on what one client can make the server hold (see :class:`ServerConfig`; the
+security page of the documentation lists them all): at most ``max_connections`` connections
+are served, and a connection beyond that has its login refused with
+``SERVICE_TEMPORARILY_UNAVAILABLE`` (and is aborted at once when even those are too many);
+before its login, a connection may hold at most ``max_login_size`` bytes of an unfinished
+frame; a client that does not read is dropped once ``max_write_buffer`` bytes wait for it.
 
 Throttling: every session has a token bucket (``throttle_rate`` application payloads per
 second, ``throttle_burst`` at most). When a client outruns it, the server sends one eto
 THROTTLE_EXCEEDED notice and stops reading from the connection until the bucket has refilled:
-backpressure through TCP, never a dropped or reordered request.
+backpressure through TCP, never a dropped or reordered request. The debt a burst runs into is
+one bucket at most, so that the pause stays short. Likewise, while a client leaves unread more
+than the transport's high-water mark, the server stops reading it (output backpressure): a
+client that sends requests without reading their answers is stalled, not buffered for.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import secrets
 import socket
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,7 +69,7 @@ from smarkets.errors import ProtocolError
 from smarkets.framing import DEFAULT_MAX_PAYLOAD_SIZE, FrameDecoder, encode_frame
 from smarkets.ids import str_to_int, uuid128_to_str
 from smarkets.proto import eto_pb2, seto_pb2
-from smarkets.sandbox.accounts import AccountsError, CredentialStore, email_for
+from smarkets.sandbox.accounts import MAX_NAME_LENGTH, AccountsError, CredentialStore, email_for
 from smarkets.sandbox.bots import BotFleet
 from smarkets.sandbox.catalogue import CatalogueError, MarketSpec, parse_market
 from smarkets.sandbox.exchange import Exchange, Output, ToMarket
@@ -127,6 +143,17 @@ class ServerConfig:
     many payloads each session keeps for replay (``None``: no limit).
     ``max_write_buffer`` is how many unsent bytes a connection may pile up (a client that
     does not read) before it is dropped; its session stays resumable.
+
+    Hardening (see the module docstring): ``max_connections`` connections are served at
+    once, the login of any other is refused (``SERVICE_TEMPORARILY_UNAVAILABLE``);
+    ``login_workers`` threads check passwords off the event loop (0 checks them on the loop,
+    which only a cheap hash, as in-memory tests use, can afford); ``max_pending_logins``
+    checks may wait or run at once, a login beyond that is refused
+    (``SERVICE_TEMPORARILY_UNAVAILABLE``); ``max_login_size`` is the most bytes of an
+    unfinished frame a connection may send before its login (a protocol error beyond).
+    ``socket_send_buffer`` sets each connection's kernel send buffer (``SO_SNDBUF``; 0 leaves
+    the system's, which on Linux grows to several MiB per connection): with it, what a client
+    that does not read can make the host hold is about that plus ``max_write_buffer``.
     """
 
     host: str = "127.0.0.1"
@@ -140,6 +167,11 @@ class ServerConfig:
     throttle_burst: float | None = None
     max_payload_size: int = DEFAULT_MAX_PAYLOAD_SIZE
     max_write_buffer: int = 64 << 20
+    max_connections: int = 1000
+    login_workers: int = 2
+    max_pending_logins: int = 64
+    max_login_size: int = 64 << 10
+    socket_send_buffer: int = 0
 
     def __post_init__(self) -> None:
         if self.heartbeat_timeout is None:
@@ -157,6 +189,18 @@ class ServerConfig:
             self.throttle_burst = 2 * self.throttle_rate
         if self.throttle_rate and self.throttle_burst < 1:
             raise ValueError(f"throttle_burst must be >= 1, not {self.throttle_burst!r}")
+        for name, minimum in (
+            ("max_payload_size", 1),
+            ("max_write_buffer", 1),
+            ("max_connections", 1),
+            ("login_workers", 0),
+            ("max_pending_logins", 1),
+            ("max_login_size", 1),
+            ("socket_send_buffer", 0),
+        ):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+                raise ValueError(f"{name} must be an integer >= {minimum}, not {value!r}")
 
 
 @dataclass(frozen=True)
@@ -170,7 +214,12 @@ class Balance:
 
 
 class TokenBucket:
-    """``rate`` tokens per second, at most ``burst`` held; a take may run into debt."""
+    """``rate`` tokens per second, at most ``burst`` held; a take may run into debt.
+
+    The debt is at most one ``burst``: a read may carry thousands of requests at once (all
+    served), and the wait it earns must stay short, or the session, not read meanwhile,
+    would end on its own heartbeat timeout (and a resume of it would wait as long).
+    """
 
     __slots__ = ("_last", "burst", "rate", "tokens")
 
@@ -189,9 +238,9 @@ class TokenBucket:
         return self.tokens
 
     def take(self, count: int, now: float) -> bool:
-        """Take ``count`` tokens (going into debt if need be); False if now in debt."""
+        """Take ``count`` tokens (going into debt, of one burst at most); False if in debt."""
         self.refill(now)
-        self.tokens -= count
+        self.tokens = max(self.tokens - count, -self.burst)
         return self.tokens >= 0
 
     def time_until(self, level: float) -> float:
@@ -259,9 +308,19 @@ class Connection(asyncio.Protocol):
         self.core: SessionCore | None = None
         self.session: ServerSession | None = None
         self.closed = False
+        #: Counted among the ``max_connections`` served (False for one beyond the cap).
+        self.admitted = False
+        #: Beyond ``max_connections``: its login is refused.
+        self.over_cap = False
+        #: A replay was queued since the last flush (see :meth:`flush`).
+        self.replayed = False
+        #: Unsent bytes of a replay, allowed on top of ``max_write_buffer`` until drained.
+        self.allowance = 0
         self._timer: asyncio.TimerHandle | None = None
         self._timer_when = 0.0
         self._resume: asyncio.TimerHandle | None = None
+        # Why reading is paused ("login", "throttle", "output"); read while it is empty.
+        self._held: set[str] = set()
 
     def __repr__(self) -> str:
         return f"<Connection {self.peer}>"
@@ -280,6 +339,9 @@ class Connection(asyncio.Protocol):
         if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
             try:
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                if self.server.config.socket_send_buffer:
+                    size = self.server.config.socket_send_buffer
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, size)
             except OSError:  # pragma: no cover - the socket is already gone
                 pass
         self.server._connection_made(self)
@@ -295,10 +357,42 @@ class Connection(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.server._connection_lost(self, exc)
 
+    def pause_writing(self) -> None:
+        # The client is not taking what it is sent: take nothing more from it meanwhile, so
+        # that it cannot pile up answers by sending requests (output backpressure).
+        self.hold_reading("output")
+
+    def resume_writing(self) -> None:
+        self.release_reading("output")
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def hold_reading(self, reason: str) -> None:
+        """Stop reading from the client, for ``reason``, until :meth:`release_reading`."""
+        if self.transport is None or self.closed:
+            return
+        if not self._held:
+            self.transport.pause_reading()
+        self._held.add(reason)
+
+    def release_reading(self, reason: str) -> None:
+        """Drop ``reason`` to stop reading; read again once no reason is left."""
+        if reason not in self._held:
+            return
+        self._held.discard(reason)
+        if not self._held and self.transport is not None and not self.closed:
+            self.transport.resume_reading()
+
     # -- writing and closing ------------------------------------------------------------------
 
     def flush(self) -> None:
-        """Write out, framed, whatever the core has produced."""
+        """Write out, framed, whatever the core has produced.
+
+        A client that does not read is dropped (its session parked, resumable) once more
+        than ``max_write_buffer`` bytes wait for it; the bytes of a replay are allowed on
+        top of that until they have been taken, so that a resume that has a lot to catch up
+        on is not dropped for it (the core queues each kept payload once per write).
+        """
         core = self.core
         transport = self.transport
         if core is None or transport is None:
@@ -306,8 +400,14 @@ class Connection(asyncio.Protocol):
         out = core.payloads_to_send()
         if not out or self.closed:
             return
+        before = transport.get_write_buffer_size()
         transport.write(b"".join([encode_frame(data) for data in out]))
-        if transport.get_write_buffer_size() > self.server.config.max_write_buffer:
+        size = transport.get_write_buffer_size()
+        if self.replayed:
+            self.replayed = False
+            self.allowance = max(self.allowance, size - before)
+        self.allowance = min(self.allowance, size)
+        if size > self.server.config.max_write_buffer + self.allowance:
             _log.warning(
                 "%s: more than %d bytes unsent (the client is not reading): dropping the"
                 " connection, the session stays resumable",
@@ -364,7 +464,7 @@ class Connection(asyncio.Protocol):
         """Stop reading for ``delay`` seconds (throttle backpressure)."""
         if self.transport is None or self.closed or self._resume is not None:
             return
-        self.transport.pause_reading()
+        self.hold_reading("throttle")
         self._resume = self.server.loop.call_later(delay, self._on_resume)
 
     def _on_resume(self) -> None:
@@ -416,6 +516,12 @@ class SandboxServer:
         self._bots: BotFleet | None = None
         self._bot_timer: asyncio.TimerHandle | None = None
         self._closing = False
+        #: Connections counted against ``max_connections``.
+        self._admitted = 0
+        #: Worker threads checking passwords (started at the first login that needs one).
+        self._login_executor: ThreadPoolExecutor | None = None
+        #: Password checks waiting for or running on a worker.
+        self._pending_logins = 0
 
     # -- life cycle ---------------------------------------------------------------------------
 
@@ -486,6 +592,9 @@ class SandboxServer:
             conn.close()
         for session in list(self._sessions.values()):
             self._forget(session)
+        if self._login_executor is not None:
+            self._login_executor.shutdown(wait=False, cancel_futures=True)
+            self._login_executor = None
         if self._server is not None:
             try:
                 await asyncio.wait_for(self._server.wait_closed(), 2.0)
@@ -564,7 +673,22 @@ class SandboxServer:
             conn.close(abort=True)
             return
         self._connections.add(conn)
-        _log.debug("%s: connected", conn.peer)
+        if self._admitted < config.max_connections:
+            conn.admitted = True
+            self._admitted += 1
+            _log.debug("%s: connected", conn.peer)
+        else:
+            conn.over_cap = True
+            if len(self._connections) - self._admitted > config.max_connections:
+                # Even the connections waiting to be refused are too many: no word.
+                _log.warning("%s: too many connections: aborted", conn.peer)
+                conn.close(abort=True)
+                return
+            _log.warning(
+                "%s: %d connections open, the most allowed: its login will be refused",
+                conn.peer,
+                self._admitted,
+            )
         conn.update_timer()
 
     def _data_received(self, conn: Connection, data: bytes) -> None:
@@ -575,6 +699,12 @@ class SandboxServer:
             if frames:
                 events = core.receive_payloads(frames, self.loop.time())
                 self._handle_events(conn, events)
+            buffered = conn.decoder.buffered
+            if core.state is State.AWAITING_LOGIN and buffered > self.config.max_login_size:
+                raise ProtocolError(
+                    f"{buffered} bytes of an unfinished frame before the login"
+                    f" (at most {self.config.max_login_size})"
+                )
             conn.flush()
             if conn.session is not None and conn.session.bucket is not None:
                 self._check_throttle(conn, conn.session)
@@ -605,6 +735,9 @@ class SandboxServer:
         conn.closed = True
         conn.cancel_timers()
         self._connections.discard(conn)
+        if conn.admitted:
+            conn.admitted = False
+            self._admitted -= 1
         self._dirty.pop(conn, None)
         session = conn.session
         conn.session = None
@@ -637,7 +770,7 @@ class SandboxServer:
                 if session is not None:
                     self._dispatch(session, event.payload)
             elif type(event) is LoginRequested:
-                self._handle_events(conn, self._login(conn, event))
+                self._check_login(conn, event)
             elif type(event) is SessionEnded:
                 self._ended(conn, event)
             elif type(event) is LoggedIn:
@@ -645,15 +778,92 @@ class SandboxServer:
                     "%s: session %s logged in (reset %d)", conn.peer, event.session_id, event.reset
                 )
 
-    def _login(self, conn: Connection, event: LoginRequested) -> list[Event]:
+    def _check_login(self, conn: Connection, event: LoginRequested) -> None:
+        """Check a login's credentials (on a worker thread), then answer it (:meth:`_login`)."""
         core = conn.core
         assert core is not None
-        now = self.loop.time()
         login = event.payload.login
         username = login.username if login.HasField("username") else ""
         password = login.password if login.HasField("password") else ""
-        if not username or not self.credentials.verify(username, password):
-            _log.info("%s: login refused for %r: bad credentials", conn.peer, username)
+        if conn.over_cap:
+            _log.info("%s: login refused: too many connections", conn.peer)
+            self._refuse_login(conn, eto_pb2.LOGOUT_SERVICE_TEMPORARILY_UNAVAILABLE)
+            return
+        if not isinstance(username, str) or not isinstance(password, str) or not username:
+            # upb hands back bytes for a string that is not valid UTF-8: no account has it.
+            self._handle_events(conn, self._login(conn, event, "", verified=False))
+            return
+        if not self.config.login_workers:
+            verified = self.credentials.verify(username, password)
+            self._handle_events(conn, self._login(conn, event, username, verified))
+            return
+        if self._pending_logins >= self.config.max_pending_logins or self._closing:
+            _log.warning(
+                "%s: login refused: %d logins are being checked already",
+                conn.peer,
+                self._pending_logins,
+            )
+            self._refuse_login(conn, eto_pb2.LOGOUT_SERVICE_TEMPORARILY_UNAVAILABLE)
+            return
+        if self._login_executor is None:
+            self._login_executor = ThreadPoolExecutor(
+                max_workers=self.config.login_workers, thread_name_prefix="sandbox-login"
+            )
+        self._pending_logins += 1
+        conn.hold_reading("login")  # nothing more is taken until the login is decided
+        future = self.loop.run_in_executor(
+            self._login_executor, self.credentials.verify, username, password
+        )
+        future.add_done_callback(functools.partial(self._login_checked, conn, event, username))
+
+    def _login_checked(
+        self, conn: Connection, event: LoginRequested, username: str, future: asyncio.Future[bool]
+    ) -> None:
+        """On the loop, once a worker has checked a login's password: answer the login."""
+        self._pending_logins -= 1
+        if future.cancelled():
+            return
+        exc = future.exception()
+        if exc is not None:
+            _log.error("%s: checking the password failed: %s", conn.peer, type(exc).__name__)
+        verified = exc is None and bool(future.result())
+        core = conn.core
+        if conn.closed or core is None or core.state is not State.LOGGING_IN:
+            return  # the connection went away, or its login timed out meanwhile
+        try:
+            self._handle_events(conn, self._login(conn, event, username, verified))
+            conn.flush()
+            conn.release_reading("login")
+            if not conn.closed and conn.session is not None and conn.session.bucket is not None:
+                self._check_throttle(conn, conn.session)
+            conn.update_timer()
+        except ProtocolError as err:
+            _log.warning("%s: protocol error, closing the connection: %s", conn.peer, err)
+            self._drop(conn)
+        except Exception:
+            _log.exception("%s: error while answering the login; closing", conn.peer)
+            self._drop(conn)
+        finally:
+            self._flush()
+
+    def _refuse_login(self, conn: Connection, reason: int) -> None:
+        core = conn.core
+        assert core is not None
+        self._handle_events(conn, core.refuse_login(reason, self.loop.time()))
+
+    def _login(
+        self, conn: Connection, event: LoginRequested, username: str, verified: bool
+    ) -> list[Event]:
+        """Answer a login whose password has been checked (``verified``: it is right)."""
+        core = conn.core
+        assert core is not None
+        now = self.loop.time()
+        if not verified:
+            _log.info(
+                "%s: login refused for %r: bad credentials",
+                conn.peer,
+                username[: MAX_NAME_LENGTH + 1],
+            )
             return core.refuse_login(eto_pb2.LOGOUT_UNAUTHORISED, now)
         account_id = self.exchange.account_id(username)
         response = {"email": email_for(username), "id": account_id}
@@ -737,17 +947,10 @@ class SandboxServer:
         if self._closing:
             self._forget(session)
             return
-        # A core with no connection numbers and keeps what the session is sent (its output
-        # bytes are thrown away): a resume replays it. It is put in the logged-in state
-        # directly, as the live core may have ended (heartbeat timeout) and no longer sends.
-        core = SessionCore(
-            Role.SERVER,
-            session.state,
-            now=self.loop.time(),
-            heartbeat_interval=self.config.heartbeat_interval,
-        )
-        core.state = State.LOGGED_IN
-        session.core = core
+        # A core with no connection numbers and keeps what the session is sent: a resume
+        # replays it. A fresh one, as the live core may have ended (heartbeat timeout) and
+        # no longer sends.
+        session.core = SessionCore.detached(Role.SERVER, session.state, now=self.loop.time())
         if session.expiry is not None:
             session.expiry.cancel()
         session.expiry = self.loop.call_later(self.config.session_expiry, self._expire, session)
@@ -788,7 +991,11 @@ class SandboxServer:
     def _dispatch(self, session: ServerSession, payload: Payload) -> None:
         """Carry out one request from a session and route what it causes."""
         if is_session_level(payload):
-            return  # heartbeats, pings, replays...: the core has dealt with them
+            # Heartbeats, pings, replays...: the core has dealt with them. A replay may
+            # write much at once: the connection allows for it (see Connection.flush).
+            if payload.eto_payload.type == eto_pb2.PAYLOAD_REPLAY and session.connection:
+                session.connection.replayed = True
+            return
         bucket = session.bucket
         if bucket is not None and not bucket.take(1, self.loop.time()) and not session.throttled:
             self._throttle_notice(session)
@@ -978,8 +1185,7 @@ class SandboxServer:
                 return
             if session is not None:
                 session.throttled = False
-        if conn.transport is not None and not conn.closed:
-            conn.transport.resume_reading()
+        conn.release_reading("throttle")
 
     # -- bots ---------------------------------------------------------------------------------
 

@@ -190,6 +190,7 @@ _STORE: CredentialStore | None = None
 
 def make_server(**config: Any) -> SandboxServer:
     config.setdefault("port", 0)
+    config.setdefault("login_workers", 0)  # check passwords inline: logins answer at once
     server = SandboxServer(
         Exchange(clock=lambda: 1_700_000_000.0),
         ServerConfig(**config),
@@ -515,7 +516,7 @@ def test_bots_outputs_are_routed_to_subscribers() -> None:
     async def main() -> None:
         server = SandboxServer(
             Exchange(),
-            ServerConfig(port=0, host="127.0.0.1"),
+            ServerConfig(port=0, host="127.0.0.1", login_workers=0),
             credentials=CredentialStore(n=2),
             bots=2,
             seed=7,

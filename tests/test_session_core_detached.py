@@ -1,0 +1,134 @@
+"""SessionCore.detached: a core with no connection that keeps a session numbered and stored."""
+
+from __future__ import annotations
+
+import pytest
+
+from smarkets.errors import ProtocolError
+from smarkets.proto import eto_pb2, seto_pb2
+from smarkets.session_core import (
+    LoggedIn,
+    LoginRequested,
+    Received,
+    ReplayStore,
+    Role,
+    SessionCore,
+    SessionState,
+    State,
+    is_session_level,
+    session_payload,
+)
+
+NOW = 100.0
+
+
+def market_state(n: int) -> seto_pb2.Payload:
+    payload = seto_pb2.Payload(type=seto_pb2.PAYLOAD_MARKET_STATE)
+    payload.market_state.market.low = n
+    payload.market_state.state = seto_pb2.MARKET_STATUS_OPEN
+    return payload
+
+
+def logged_in_state(outseq: int = 5, inseq: int = 3) -> SessionState:
+    return SessionState("a9999", inseq, outseq, sent=ReplayStore(first_seq=outseq))
+
+
+@pytest.mark.parametrize("role", [Role.SERVER, Role.CLIENT])
+def test_numbers_and_keeps_without_output(role: Role) -> None:
+    state = logged_in_state()
+    core = SessionCore.detached(role, state, now=NOW)
+    assert core.is_detached
+    assert core.state is State.LOGGED_IN
+    assert [core.send(market_state(n), NOW) for n in (1, 2)] == [5, 6]
+    assert core.payloads_to_send() == []  # nothing to write: no connection
+    assert state.outseq == 7
+    assert [seq for seq, _ in state.sent.since(5)] == [5, 6]
+    kept = [seto_pb2.Payload.FromString(data) for _, data in state.sent.since(5)]
+    assert [p.market_state.market.low for p in kept] == [1, 2]
+    assert state.inseq == 3  # nothing received
+
+
+def test_has_no_timers_and_takes_no_input() -> None:
+    core = SessionCore.detached(Role.SERVER, logged_in_state(), now=NOW)
+    assert core.next_deadline() is None
+    assert core.tick(NOW + 10_000) == []  # no heartbeat, no heartbeat timeout
+    assert core.payloads_to_send() == []
+    heartbeat = session_payload(eto_pb2.PAYLOAD_HEARTBEAT)
+    heartbeat.eto_payload.seq = 3
+    with pytest.raises(ProtocolError, match="detached"):
+        core.receive_payloads([heartbeat.SerializeToString()], NOW)
+    with pytest.raises(ProtocolError, match="detached"):
+        core.logout(NOW)
+    with pytest.raises(ProtocolError):
+        core.login(seto_pb2.Login(username="u", password="p"), NOW)
+
+
+def test_needs_a_session_with_an_id() -> None:
+    with pytest.raises(ValueError, match="id"):
+        SessionCore.detached(Role.SERVER, SessionState(), now=NOW)
+
+
+def test_a_live_core_is_not_detached() -> None:
+    assert not SessionCore(Role.CLIENT, now=NOW).is_detached
+
+
+def test_what_a_parked_server_session_kept_is_replayed_on_resume() -> None:
+    """The sandbox's use: a session whose connection dropped keeps receiving its messages."""
+    server_state = SessionState("a9999", sent=ReplayStore())
+    server_state.sent.clear(first_seq=1)
+    client_state = SessionState()
+    # First connection: login, one payload delivered.
+    server = SessionCore(Role.SERVER, now=NOW)
+    client = SessionCore(Role.CLIENT, client_state, now=NOW)
+    client.login(seto_pb2.Login(username="u", password="p"), NOW)
+    (requested,) = server.receive_payloads(client.payloads_to_send(), NOW)
+    assert isinstance(requested, LoginRequested)
+    server.accept_login(server_state, NOW)
+    server.send(market_state(1), NOW)
+    events = client.receive_payloads(server.payloads_to_send(), NOW)
+    assert [type(e) for e in events] == [Received, LoggedIn, Received]
+    # The connection drops; the server parks the session on a detached core.
+    parked = SessionCore.detached(Role.SERVER, server_state, now=NOW)
+    for n in (2, 3):
+        parked.send(market_state(n), NOW)
+    parked.send(session_payload(eto_pb2.PAYLOAD_HEARTBEAT), NOW)  # kept as a marker
+    parked.send(market_state(4), NOW)
+    # The client resumes on a new connection; the server replays what it missed.
+    server = SessionCore(Role.SERVER, now=NOW)
+    client = SessionCore(Role.CLIENT, client_state, now=NOW)
+    client.login(seto_pb2.Login(username="u", password="p"), NOW)
+    (requested,) = server.receive_payloads(client.payloads_to_send(), NOW)
+    assert requested.session_id == "a9999"
+    server.accept_login(server_state, NOW)
+    delivered: list[int] = []
+    for _ in range(5):  # login response, REPLAY, the replay: a few round trips at most
+        for event in client.receive_payloads(server.payloads_to_send(), NOW):
+            if isinstance(event, Received) and not is_session_level(event.payload):
+                delivered.append(event.payload.market_state.market.low)
+        server.receive_payloads(client.payloads_to_send(), NOW)
+    assert delivered == [2, 3, 4]  # each once, in order; the heartbeat was a gapfill
+    assert client_state.inseq == server_state.outseq
+
+
+def test_the_sandbox_parks_a_session_on_a_detached_core() -> None:
+    """server.py keeps a parked session numbered with SessionCore.detached (no timers)."""
+    import asyncio
+
+    from smarkets.sandbox.server import SandboxServer, ServerConfig, ServerSession
+
+    async def main() -> None:
+        server = SandboxServer(config=ServerConfig(port=0, session_expiry=60))
+        state = SessionState("b9999", 4, 9, sent=ReplayStore(first_seq=9))
+        session = ServerSession(state, "alice", 1, None)
+        server._park(session)
+        core = session.core
+        assert core is not None and core.is_detached and core.session is state
+        assert core.next_deadline() is None
+        server._send(session, market_state(7))
+        assert state.outseq == 10
+        assert [seq for seq, _ in state.sent.since(9)] == [9]
+        assert core.payloads_to_send() == []
+        assert session.expiry is not None
+        session.expiry.cancel()
+
+    asyncio.run(main())
