@@ -1,25 +1,178 @@
 """The ``smarkets`` command.
 
-Each subcommand lives in its own module, which adds its options to a subparser and runs
-it; this module only dispatches. For now there is one:
+Subcommands:
 
-* ``smarkets sandbox ...``: run the sandbox exchange (:mod:`smarkets.sandbox.cli`).
+* ``smarkets sandbox ...``: run the sandbox exchange (:mod:`smarkets.sandbox.cli`);
+* ``smarkets watch MARKET``: a live view of one market (:mod:`smarkets.watch`);
+* ``smarkets account``: the account's cash, exposure, available and staked amounts;
+* ``smarkets orders [--market M]``: the open orders.
+
+The client subcommands share the connection options ``--host``, ``--port``,
+``--no-tls``, ``--ca-file`` and ``--user`` (:func:`add_connection_arguments`).
+The password is never an option, since ``ps`` and the shell's history would
+show it: it is read from the environment variable ``SMARKETS_PASSWORD``, or
+asked for at the terminal (:func:`read_password`).
+
+Exit status: 0 on success, 1 when the exchange cannot be reached or refuses
+(the reason on stderr), 2 for a usage error, 130 when interrupted.
 """
 
 from __future__ import annotations
 
 import argparse
+import getpass
+import logging
+import os
+import shutil
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
-__all__ = ["build_parser", "main"]
+from smarkets import ids
+from smarkets.client import Smarkets
+from smarkets.errors import Error, InvalidIdError, SettingsError
+from smarkets.proto import seto_pb2
+from smarkets.session import Session
+from smarkets.settings import DEFAULT_PORT, DEFAULT_SOCKET_TIMEOUT, SessionSettings
+from smarkets.watch import Watch, amount_text, money_text, price_text
+
+__all__ = [
+    "PASSWORD_VARIABLE",
+    "USER_VARIABLE",
+    "add_connection_arguments",
+    "build_parser",
+    "format_account",
+    "format_orders",
+    "main",
+    "read_password",
+    "run_account",
+    "run_orders",
+    "run_watch",
+    "settings_from_args",
+]
+
+#: The environment variable the password is read from.
+PASSWORD_VARIABLE = "SMARKETS_PASSWORD"  # noqa: S105 - the name of the variable
+#: The environment variable giving the default of ``--user``.
+USER_VARIABLE = "SMARKETS_USER"
+
+_CLIENT_EPILOG = (
+    f"The password is read from ${PASSWORD_VARIABLE}, or asked for at the terminal;"
+    " it is never an option."
+)
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"not a port number (1-65535): {text!r}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds: {text!r}")
+    return value
+
+
+def _market(text: str) -> str:
+    try:
+        return ids.uuid128_to_str(ids.str_to_uuid128(text, kind="market"), "market")
+    except InvalidIdError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the options that say where to connect and as whom (no password option)."""
+    group = parser.add_argument_group(
+        "connection", f"The password comes from ${PASSWORD_VARIABLE} or a prompt."
+    )
+    group.add_argument(
+        "--host", default="localhost", help="the exchange's host name or address (%(default)s)"
+    )
+    group.add_argument("--port", type=_port, default=DEFAULT_PORT, help="its port (%(default)s)")
+    group.add_argument(
+        "--no-tls",
+        dest="tls",
+        action="store_false",
+        help="plain TCP instead of TLS (only for a local sandbox started with --no-tls)",
+    )
+    group.add_argument(
+        "--ca-file",
+        metavar="FILE",
+        help="trust this CA certificate (PEM) instead of the system's trust store; a sandbox"
+        ' prints its own as "CA certificate: FILE"',
+    )
+    group.add_argument(
+        "--user",
+        default=os.environ.get(USER_VARIABLE),
+        help=f"the account to log in as (default: ${USER_VARIABLE})",
+    )
+    group.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=DEFAULT_SOCKET_TIMEOUT,
+        metavar="SECONDS",
+        help="how long to wait for the exchange to connect or answer (%(default)g)",
+    )
+    group.add_argument(
+        "-v", "--verbose", action="count", default=0, help="log to stderr (twice: debug)"
+    )
+
+
+def read_password(
+    user: str,
+    host: str,
+    environ: Mapping[str, str] | None = None,
+    prompt: Callable[[str], str] = getpass.getpass,
+) -> str:
+    """The password: ``$SMARKETS_PASSWORD`` when set, else asked for without echo."""
+    environ = os.environ if environ is None else environ
+    password = environ.get(PASSWORD_VARIABLE)
+    if password:
+        return password
+    return prompt(f"Password for {user}@{host}: ")
+
+
+def settings_from_args(
+    args: argparse.Namespace,
+    environ: Mapping[str, str] | None = None,
+    prompt: Callable[[str], str] = getpass.getpass,
+) -> SessionSettings:
+    """The :class:`~smarkets.settings.SessionSettings` the connection options describe.
+
+    Raises :class:`~smarkets.errors.SettingsError` for what the library refuses.
+    """
+    if not args.user:
+        raise SettingsError(f"say which account to log in as: --user NAME or ${USER_VARIABLE}")
+    if args.ca_file and not args.tls:
+        raise SettingsError("--ca-file makes no sense with --no-tls")
+    password = read_password(args.user, args.host, environ, prompt)
+    settings = SessionSettings(args.user, password)
+    settings.host = args.host
+    settings.port = args.port
+    settings.ssl = args.tls
+    settings.socket_timeout = args.timeout
+    if args.ca_file:
+        settings.ssl_kwargs = {"ca_file": args.ca_file}
+    return settings
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``smarkets`` argument parser, one subparser per subcommand."""
     parser = argparse.ArgumentParser(
         prog="smarkets",
-        description="Tools of the smarkets streaming API client.",
+        description="Tools of the smarkets streaming API client: watch a market, look at the"
+        " account and the open orders, or run a sandbox exchange.",
+        epilog="Run 'smarkets COMMAND --help' for a command's options.",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
@@ -34,13 +187,204 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sandbox_cli.add_arguments(sandbox)
     sandbox.set_defaults(func=sandbox_cli.run)
+
+    watch = commands.add_parser(
+        "watch",
+        help="a live view of one market's prices",
+        description="Show one market live: per contract the best bid and offer with their"
+        " sizes, the last trade and the traded volume, redrawn in place as quotes arrive"
+        " (plain text when the output is not a terminal), and the connection's state. A"
+        " dropped connection is resumed. Ctrl-C logs out and exits.",
+        epilog=_CLIENT_EPILOG,
+    )
+    watch.add_argument(
+        "market", metavar="MARKET", help='the market: its id ("1c024") or its name ("Match Odds")'
+    )
+    watch.add_argument(
+        "--interval",
+        type=_seconds,
+        metavar="SECONDS",
+        help="least time between two redraws (0.2 on a terminal, 1 otherwise)",
+    )
+    add_connection_arguments(watch)
+    watch.set_defaults(func=run_watch)
+
+    account = commands.add_parser(
+        "account",
+        help="print the account's cash, exposure, available and staked amounts",
+        description="Print the account's state: cash (the balance), exposure (reserved by"
+        " open orders), available (what new orders can use) and staked (stakes of matched"
+        " bets, held until their market settles), in the account's currency.",
+        epilog=_CLIENT_EPILOG,
+    )
+    add_connection_arguments(account)
+    account.set_defaults(func=run_account)
+
+    orders = commands.add_parser(
+        "orders",
+        help="print the open orders",
+        description="Print the account's open orders: id, market, contract, side, price,"
+        " quantity placed and still open, time in force and reference.",
+        epilog=_CLIENT_EPILOG,
+    )
+    orders.add_argument(
+        "--market", type=_market, metavar="MARKET", help='only this market\'s orders ("1c024")'
+    )
+    add_connection_arguments(orders)
+    orders.set_defaults(func=run_orders)
     return parser
+
+
+# -- the client subcommands ------------------------------------------------------------------
+
+
+def _configure_logging(args: argparse.Namespace, quiet: bool = False) -> None:
+    """Log to stderr: warnings (only errors if ``quiet``), or more with ``-v``/``-vv``."""
+    default = logging.ERROR if quiet else logging.WARNING
+    level = {0: default, 1: logging.INFO}.get(args.verbose, logging.DEBUG)
+    logging.basicConfig(level=level, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+
+
+def _client(args: argparse.Namespace, quiet: bool = False) -> Smarkets:
+    _configure_logging(args, quiet)
+    return Smarkets(Session(settings_from_args(args)))
+
+
+def _request(client: Smarkets, name: str, timeout: float) -> Any:
+    """Flush what is queued; read until the answer ``name`` to it arrives; return it."""
+    seq = client.flush()[-1]
+    answers: list[Any] = []
+
+    def take(message: Any) -> None:
+        if not message.HasField("seq") or message.seq == seq:
+            answers.append(message)
+
+    client.add_handler(name, take)
+    try:
+        deadline = time.monotonic() + timeout
+        while not answers:
+            if time.monotonic() > deadline:
+                raise Error(f"no {name} from the exchange within {timeout:g}s")
+            client.read()
+    finally:
+        client.del_handler(name, take)
+    return answers[0]
+
+
+def format_account(state: seto_pb2.AccountState, user: str = "") -> list[str]:
+    """The lines ``smarkets account`` prints for an account state."""
+    rows = [
+        ("cash", state.cash, "the balance, not counting stakes of matched bets"),
+        ("exposure", state.exposure, "reserved by open orders"),
+        ("available", state.available, "what new orders can use"),
+        ("staked", state.staked, "stakes of matched bets, until their market settles"),
+    ]
+    places = 4 if any(amount % 100 for _, amount, _ in rows) else 2
+    amounts = [money_text(amount, state.currency, places) for _, amount, _ in rows]
+    width = max(len(text) for text in amounts)
+    who = f" ({user})" if user else ""
+    lines = [f"account {ids.uuid128_to_str(state.account, 'account')}{who}, {state.currency}"]
+    for (label, _, meaning), text in zip(rows, amounts, strict=True):
+        lines.append(f"  {label:<10} {text:>{width}}   {meaning}")
+    return lines
+
+
+_SIDES = {seto_pb2.SIDE_BUY: "buy", seto_pb2.SIDE_SELL: "sell"}
+_TIFS = {
+    seto_pb2.TIME_IN_FORCE_GOOD_TIL_CANCELLED: "GTC",
+    seto_pb2.TIME_IN_FORCE_IMMEDIATE_OR_CANCEL: "IOC",
+}
+
+
+def format_orders(orders: seto_pb2.Orders) -> list[str]:
+    """The lines ``smarkets orders`` prints: a table of the open orders and a count."""
+    header = ("ORDER", "MARKET", "CONTRACT", "SIDE", "PRICE", "QUANTITY", "OPEN", "TIF", "REF")
+    rows = [
+        (
+            ids.uuid128_to_str(info.order, "order"),
+            ids.uuid128_to_str(info.market, "market"),
+            ids.uuid128_to_str(info.contract, "contract"),
+            _SIDES.get(info.side, str(info.side)),
+            price_text(info.price),
+            amount_text(info.quantity),
+            amount_text(info.remaining),
+            _TIFS.get(info.time_in_force, str(info.time_in_force)),
+            info.reference or "-",
+        )
+        for info in orders.orders
+    ]
+    count = len(rows)
+    if not rows:
+        return ["no open orders"]
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    align = "<<<<>>><<"
+    lines = [
+        "  ".join(f"{cell:{a}{w}}" for cell, a, w in zip(row, align, widths, strict=True)).rstrip()
+        for row in [header, *rows]
+    ]
+    lines.append(f"{count} open order{'s' if count != 1 else ''}")
+    return lines
+
+
+def run_account(args: argparse.Namespace) -> int:
+    """``smarkets account``: log in, ask for the account state, print it, log out."""
+    client = _client(args)
+    client.login()
+    try:
+        client.request_account_state()
+        state = _request(client, "seto.account_state", args.timeout)
+    finally:
+        client.logout()
+    print("\n".join(format_account(state, client.session.settings.username)))
+    return 0
+
+
+def run_orders(args: argparse.Namespace) -> int:
+    """``smarkets orders``: log in, ask for the open orders, print them, log out."""
+    client = _client(args)
+    client.login()
+    try:
+        client.request_orders(args.market)
+        orders = _request(client, "seto.orders", args.timeout)
+    finally:
+        client.logout()
+    print("\n".join(format_orders(orders)))
+    return 0
+
+
+def run_watch(args: argparse.Namespace) -> int:
+    """``smarkets watch``: the live view of :mod:`smarkets.watch` until Ctrl-C."""
+    out = sys.stdout
+    tty = out.isatty()
+    # On a terminal the status line says what the warnings would, without breaking the screen.
+    client = _client(args, quiet=tty)
+    interval = args.interval if args.interval is not None else (0.2 if tty else 1.0)
+    watch = Watch(
+        client,
+        args.market,
+        out,
+        tty=tty,
+        interval=interval,
+        width=lambda: shutil.get_terminal_size((100, 24)).columns,
+    )
+    code = watch.run()
+    if code == 1 and watch.error:
+        print(f"smarkets watch: error: {watch.error}", file=sys.stderr)
+    return code
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``smarkets`` command; returns the exit status."""
-    args = build_parser().parse_args(argv)
-    return int(args.func(args))
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except KeyboardInterrupt:
+        print(f"smarkets {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Error as exc:
+        print(f"smarkets {args.command}: error: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ from typing import Any
 from google.protobuf.descriptor import FieldDescriptor
 
 from smarkets import ids
+from smarkets.book import BOOK_HANDLER_NAMES, Books, MarketBook
 from smarkets.errors import (
     InvalidOrderError,
     NotLoggedInError,
@@ -157,6 +158,9 @@ class Smarkets:
     def __init__(self, session: Session) -> None:
         #: The :class:`~smarkets.session.Session` underneath.
         self.session = session
+        # A payload counts as processed once its handlers have run (it is then reported
+        # with session.processed), not when the session hands it over.
+        session.auto_commit = False
         self._queue: list[tuple[seto_pb2.Payload, Order | None]] = []
         self._queue_lock = threading.Lock()
         # Held across numbering+sending and the registration of the orders sent,
@@ -169,6 +173,14 @@ class Smarkets:
         self._orders_by_seq: dict[int, Order] = {}
         self._orders_by_reference: dict[str, Order] = {}
         self._orders_by_id: dict[tuple[int, int], Order] = {}
+        #: The order books of the subscribed markets (:class:`~smarkets.book.Books`), kept
+        #: up to date from the quotes before their handlers run.
+        self.books = Books()
+
+    def book(self, market: seto_pb2.Uuid128 | str | int) -> MarketBook | None:
+        """The :class:`~smarkets.book.MarketBook` of a subscribed market (``None`` until
+        its snapshot arrived)."""
+        return self.books.get(market)
 
     # -- session -----------------------------------------------------------
 
@@ -251,9 +263,10 @@ class Smarkets:
         self._queue_payload(payload, None)
 
     def unsubscribe(self, market: seto_pb2.Uuid128 | str | int) -> None:
-        """Queue the end of a subscription to ``market``."""
+        """Queue the end of a subscription to ``market``; its book is dropped at once."""
         payload = seto_pb2.Payload(type=seto_pb2.PAYLOAD_MARKET_UNSUBSCRIBE)
         payload.market_unsubscribe.market.CopyFrom(_as_uuid(market, "market"))
+        self.books.drop(market)
         self._queue_payload(payload, None)
 
     def order(self, order: Order) -> Order:
@@ -384,22 +397,33 @@ class Smarkets:
                 continue
             event = backlog.popleft()
             if isinstance(event, Received):
-                self.dispatch(event.payload)
+                self._dispatch_received(event.payload)
                 dispatched.append(event.payload)
         return dispatched
+
+    def _dispatch_received(self, payload: seto_pb2.Payload) -> None:
+        """Dispatch a received payload, then report it processed to the session."""
+        try:
+            self.dispatch(payload)
+        finally:
+            if payload.type not in _SESSION_TYPES:
+                self.session.processed(payload.eto_payload.seq)
 
     def _dispatch_events(self, events: Iterable[Event]) -> None:
         for event in events:
             if isinstance(event, Received):
-                self.dispatch(event.payload)
+                self._dispatch_received(event.payload)
 
     def dispatch(self, payload: seto_pb2.Payload) -> str:
         """Hand ``payload`` to its handlers (as :meth:`read` does); return its name.
 
-        The order it concerns (if any) is updated first and its callback
-        called, then the handlers for the name, then the global handlers.
+        Quotes are applied to :attr:`books` first; the order it concerns (if
+        any) is updated and its callback called, then the handlers for the
+        name, then the global handlers.
         """
         name, message = payload_name(payload)
+        if name in BOOK_HANDLER_NAMES:
+            self.books.apply(name, message)
         if name in _ORDER_REPLIES:
             self._track_reply(name, message)
         for fn in list(self._handlers.get(name, ())):

@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
 
 from smarkets.errors import (
@@ -34,7 +36,15 @@ from smarkets.errors import (
     SocketTimeout,
     UnknownSessionError,
 )
+from smarkets.journal import Journal
 from smarkets.proto import eto_pb2, seto_pb2
+from smarkets.reconnect import (
+    ConnectionEvent,
+    ConnectionListener,
+    ConnectionState,
+    ReconnectPolicy,
+    notify,
+)
 from smarkets.session_core import (
     Event,
     LoggedIn,
@@ -45,6 +55,7 @@ from smarkets.session_core import (
     SessionEnded,
     SessionState,
     State,
+    is_session_level,
     logout_reason_name,
 )
 from smarkets.session_socket import SessionSocket
@@ -114,6 +125,22 @@ class Session:
 
     ``transport`` replaces the :class:`~smarkets.session_socket.SessionSocket`
     (tests, other transports); ``clock`` replaces :func:`time.monotonic`.
+
+    ``journal`` (a path or a :class:`~smarkets.journal.Journal`) records every
+    payload sent and received, for :func:`smarkets.journal.replay`; it is
+    :attr:`journal` afterwards (close it when done).
+
+    ``reconnect`` (a :class:`~smarkets.reconnect.ReconnectPolicy`; ``None``, the
+    default, turns it off) makes the session reconnect and resume by itself when
+    the connection fails while reading (see :mod:`smarkets.reconnect`);
+    ``on_connection_event`` is then told of each
+    :class:`~smarkets.reconnect.ConnectionEvent`.  With a policy, what is sent
+    while the connection is down is numbered and kept, and reaches the server
+    after the resume.
+
+    With a state store that keeps what was sent (:class:`~smarkets.state_store.FileStateStore`),
+    a process started again answers the server's replay requests for what the
+    previous one sent; see :attr:`auto_commit` for what its saved ``inseq`` means.
     """
 
     def __init__(
@@ -126,11 +153,16 @@ class Session:
         state_store: StateStore | None = None,
         transport: SessionSocket | None = None,
         clock: Callable[[], float] = time.monotonic,
+        journal: Journal | str | os.PathLike[str] | None = None,
+        reconnect: ReconnectPolicy | None = None,
+        on_connection_event: ConnectionListener | None = None,
     ) -> None:
         self.settings = settings
         self.state_store = state_store
+        resume_store = False
         if session_id is None and state_store is not None and (inseq, outseq) == (1, 1):
             saved = state_store.load()
+            resume_store = saved is not None
             if saved is not None:
                 session_id, inseq, outseq = saved.session_id, saved.inseq, saved.outseq
                 log.info(
@@ -141,12 +173,33 @@ class Session:
                 f"a new session starts at inseq 1 and outseq 1 (got {inseq}, {outseq}); "
                 "give the session_id to resume a session"
             )
-        self._state = SessionState(
-            session_id or None,
-            inseq,
-            outseq,
-            sent=ReplayStore(limit=settings.replay_limit, first_seq=outseq),
-        )
+        sent = self._replay_store(outseq, resume=resume_store)
+        if resume_store and len(sent):
+            if sent.next_seq < outseq:
+                log.warning(
+                    "the sent payloads on record stop at seq %d, below outseq %d: not kept",
+                    sent.next_seq - 1,
+                    outseq,
+                )
+                sent.clear(first_seq=outseq)
+            else:
+                # Numbered, on record, maybe written, but not in the numbers yet.
+                outseq = sent.next_seq
+        self._state = SessionState(session_id or None, inseq, outseq, sent=sent)
+        #: The :class:`~smarkets.reconnect.ReconnectPolicy`, or ``None`` (no reconnecting).
+        self.reconnect_policy = reconnect
+        #: Told of each :class:`~smarkets.reconnect.ConnectionEvent` (``fn(event)``).
+        self.on_connection_event = on_connection_event
+        self._reconnect_rng = reconnect.rng() if reconnect is not None else None
+        # True from a successful login until disconnect(), logout() or reset(): while it
+        # is, a policy reconnects.
+        self._want_connected = False
+        self._last_error: BaseException | None = None
+        #: See :attr:`auto_commit`.
+        self.auto_commit = True
+        # auto_commit False: seqs of application payloads handed to the caller and not
+        # yet reported processed, oldest first.
+        self._unprocessed: deque[int] = deque()
         self._socket = transport if transport is not None else SessionSocket(settings)
         self._clock = clock
         self._lock = threading.RLock()
@@ -156,6 +209,8 @@ class Session:
         # True once the session ended for good: the next login starts a new one.
         self._finished = False
         self._saved: tuple[str, int, int] | None = None
+        #: The :class:`~smarkets.journal.Journal` recording the payloads, or ``None``.
+        self.journal = Journal.attach(journal)
 
     # -- numbers and state -------------------------------------------------
 
@@ -216,10 +271,88 @@ class Session:
             self._new_session_state()
 
     def _new_session_state(self) -> None:
-        self._state = SessionState(sent=ReplayStore(limit=self.settings.replay_limit))
+        self._clear_store()
+        self._state = SessionState(sent=self._replay_store(1, resume=False))
         self._finished = False
         self._saved = None
-        self._clear_store()
+        self._want_connected = False
+        self._unprocessed.clear()
+
+    def _replay_store(self, first_seq: int, *, resume: bool) -> ReplayStore:
+        """A replay store: the state store's, when it keeps what was sent."""
+        limit = self.settings.replay_limit
+        factory = getattr(self.state_store, "replay_store", None)
+        if factory is None:
+            return ReplayStore(limit=limit, first_seq=first_seq)
+        return factory(limit, first_seq, resume=resume)
+
+    # -- what the application has processed ----------------------------------
+
+    # auto_commit is a plain attribute; documented here.
+    auto_commit: bool
+    """Whether a payload counts as processed as soon as it is received (default ``True``).
+
+    The ``inseq`` saved in the state store is where a restarted process resumes:
+    the server replays from there.  It must not run ahead of what the application
+    has finished with, or a crash would lose what it had not.  With ``True`` a
+    payload counts as finished once received: a crash before the script has
+    handled what :meth:`read_events` returned loses that.  With ``False`` the
+    caller reports each application payload with :meth:`processed` once done
+    with it, and the saved ``inseq`` stays at the oldest one not reported;
+    :class:`~smarkets.client.Smarkets` sets it so and reports each payload once
+    its handlers have run.  Then a crash may deliver the payloads being
+    processed again after the restart (at least once); see :meth:`resume_from`
+    for exactly once.
+    """
+
+    def _note_received(self, events: list[Event]) -> None:
+        """auto_commit False: note the application payloads among ``events`` as not processed."""
+        unprocessed = self._unprocessed
+        for event in events:
+            if type(event) is Received and not is_session_level(event.payload):
+                unprocessed.append(event.payload.eto_payload.seq)
+
+    def processed(self, seq: int) -> None:
+        """Report that the application is done with payload ``seq`` (``auto_commit`` False).
+
+        Once every application payload handed over so far is reported, the
+        numbers are saved (the state store's ``inseq`` moves on).  Unknown seqs
+        (session-level payloads, ones reported already) are ignored.
+        """
+        with self._lock:
+            unprocessed = self._unprocessed
+            if not unprocessed or not unprocessed[0] <= seq <= unprocessed[-1]:
+                return
+            if unprocessed[0] == seq:
+                unprocessed.popleft()
+            else:
+                try:
+                    unprocessed.remove(seq)
+                except ValueError:
+                    return
+            if not unprocessed:
+                self._save()
+
+    def resume_from(self, inseq: int) -> None:
+        """Have the next resume deliver the server's payloads from seq ``inseq`` on.
+
+        For exactly-once processing across a crash: an application that writes
+        each payload's seq together with its effects knows the last seq it has
+        applied, ``last``; calling ``resume_from(last + 1)`` before
+        :meth:`login` makes the server replay from there, so that nothing it
+        applied is delivered again and nothing after it is skipped.  Only
+        between connections, for a session that has an id.
+        """
+        if isinstance(inseq, bool) or not isinstance(inseq, int) or inseq < 1:
+            raise ValueError(f"inseq must be an int >= 1, not {inseq!r}")
+        with self._lock:
+            if self._socket.connected:
+                raise Error("resume_from() is for between connections: disconnect first")
+            if not self._state.session_id or self._finished:
+                raise Error("there is no session to resume")
+            self._state.inseq = inseq
+            self._unprocessed.clear()
+            self._save()
 
     # -- login -------------------------------------------------------------
 
@@ -259,7 +392,7 @@ class Session:
                 self._new_session_state()
             elif not self._state.session_id and self._state.outseq != 1:
                 # An earlier login of a new session never completed: start over.
-                self._state = SessionState(sent=ReplayStore(limit=self.settings.replay_limit))
+                self._state = SessionState(sent=self._replay_store(1, resume=False))
             if self._core is not None and self._socket.connected:
                 # A connection left from an earlier, failed or ended login.
                 self._socket.close()
@@ -303,12 +436,35 @@ class Session:
                         event.session_id,
                         self.outseq,
                     )
+                    self._want_connected = True
                     return received
             received.extend(self._end_or_return(events))
 
     # -- reading -------------------------------------------------------------
 
     def read_events(self, timeout: float | None = None) -> list[Event]:
+        """Wait for what the server sends; return the events, in order.
+
+        With a :attr:`reconnect_policy`, a failed connection or a resumable end
+        of the session is not raised: the session reconnects and resumes (see
+        :meth:`reconnect`), and the events of the login (a
+        :class:`~smarkets.session_core.LoggedIn` among them) are returned.
+        """
+        try:
+            if self._resume_due():
+                events = self.reconnect(self._last_error)
+            else:
+                events = self._read_events(timeout)
+        except (SocketError, SessionEndedError) as exc:
+            if not self._may_resume_after(exc):
+                if isinstance(exc, SessionEndedError) and self.reconnect_policy is not None:
+                    if not exc.resumable:
+                        self._notify(ConnectionState.ENDED, error=exc)
+                raise
+            events = self.reconnect(exc)
+        return events
+
+    def _read_events(self, timeout: float | None = None) -> list[Event]:
         """Wait for what the server sends; return the events, in order.
 
         Events kept from earlier come first, without waiting.  Otherwise waits
@@ -377,6 +533,8 @@ class Session:
                 raise NotLoggedInError("the connection was closed by another thread")
             try:
                 payloads = self._socket.recv_payloads()
+                if self.journal is not None:
+                    self.journal.record_in(payloads)
             except SocketTimeout:
                 return []  # readable, but a TLS record never completed: try again
             except (SocketError, ProtocolError):
@@ -385,6 +543,8 @@ class Session:
             now = self._clock()
             try:
                 events = core.receive_payloads(payloads, now)
+                if not self.auto_commit:
+                    self._note_received(events)
             except ProtocolError as exc:
                 # Nothing of the bad batch was applied; the stream is unusable.
                 self._socket.close()
@@ -402,9 +562,14 @@ class Session:
         gone) is ignored.  Otherwise the events already taken from the core are
         kept for the next read before the error is raised, so none is lost.
         """
+        sync = getattr(core.session.sent, "sync", None)
+        if sync is not None:
+            sync()  # on record before the bytes can reach the server
         out = core.payloads_to_send()
         if not out:
             return
+        if self.journal is not None:
+            self.journal.record_out(out, self._state.inseq)
         try:
             self._socket.send_payloads(out)
         except SocketError:
@@ -456,14 +621,24 @@ class Session:
         with self._lock:
             core = self._core
             if core is None or core.state is not State.LOGGED_IN or not self._socket.connected:
-                raise NotLoggedInError(self._not_logged_in_reason())
+                if not self._resumable() or self._socket.connected:
+                    raise NotLoggedInError(self._not_logged_in_reason())
+                # Reconnecting: numbered and kept; the server asks for them after the resume.
+                core = SessionCore.detached(Role.CLIENT, self._state, now=self._clock())
             now = self._clock()
             seqs: list[int] = []
             try:
                 for payload in payloads:
                     seqs.append(core.send(payload, now))
             finally:
-                self._flush_core(core)
+                try:
+                    self._flush_core(core)
+                except SocketError as exc:
+                    if not self._may_resume_after(exc):
+                        raise
+                    # Kept: the reading thread reconnects and the server asks for them.
+                    log.info("write failed (%s): the payloads go after the resume", exc)
+                    self._last_error = exc
                 self._save()
             return seqs
 
@@ -489,7 +664,9 @@ class Session:
                     received = self._end_or_return(received)
                     self._logout_requested = False
                 self._socket.close()
+                self._want_connected = False
                 return received
+            self._want_connected = False
             self._logout_requested = True
             log.info("logging out of session %s", self._state.session_id)
             core.logout(self._clock())
@@ -529,10 +706,104 @@ class Session:
                     self._socket.address,
                     self._state.session_id,
                 )
+            self._want_connected = False
             self._socket.close()
             self._save()
 
     close = disconnect
+
+    # -- reconnecting ------------------------------------------------------------
+
+    def _resumable(self) -> bool:
+        """A policy is set and the session is one to keep connected and can be resumed."""
+        return (
+            self.reconnect_policy is not None
+            and self._want_connected
+            and not self._finished
+            and bool(self._state.session_id)
+        )
+
+    def _resume_due(self) -> bool:
+        """The connection is down (and nothing is pending) and the policy is to resume."""
+        if not self._resumable() or self._pending:
+            return False
+        core = self._core
+        return core is None or not self._socket.connected or core.state is State.CLOSED
+
+    def _may_resume_after(self, exc: BaseException) -> bool:
+        """Whether ``exc`` (raised while reading or writing) is one to reconnect after."""
+        if not self._resumable():
+            return False
+        if isinstance(exc, SessionEndedError):
+            return exc.resumable
+        # A read timeout leaves the connection up: that one is the caller's.
+        return isinstance(exc, SocketError) and not self._socket.connected
+
+    def _notify(self, state: ConnectionState, **fields: object) -> None:
+        event = ConnectionEvent(state, self._state.session_id, **fields)  # type: ignore[arg-type]
+        notify(self.on_connection_event, event)
+
+    def reconnect(self, cause: BaseException | None = None) -> list[Event]:
+        """Reconnect and resume the session now, attempting as the policy says.
+
+        :meth:`read_events` calls it when the connection fails (``cause`` is
+        the error); a script may call it too.  Without a policy, one attempt
+        is made at once.  Returns what arrived before the failure and was not
+        yet returned, then the events of the login (ending with
+        :class:`~smarkets.session_core.LoggedIn`).  Raises the error of the
+        last attempt when ``max_attempts`` attempts in a row failed, and at
+        once an error that ends the session for good
+        (:class:`~smarkets.errors.UnknownSessionError`,
+        :class:`~smarkets.errors.LoginError`, …) or a
+        :class:`~smarkets.errors.ProtocolError`.
+        """
+        policy = self.reconnect_policy or ReconnectPolicy(max_attempts=1, initial_delay=0.0)
+        rng = self._reconnect_rng or policy.rng()
+        with self._lock:
+            if not self._state.session_id or self._finished:
+                raise NotLoggedInError(self._not_logged_in_reason())
+            self._want_connected = True
+            carried = list(cause.events) if isinstance(cause, SessionEndedError) else []
+            carried += self._take_pending()
+            self._socket.close()
+        self._last_error = None
+        self._notify(ConnectionState.DISCONNECTED, error=cause)
+        attempt = 0
+        last: BaseException | None = cause
+        while policy.max_attempts is None or attempt < policy.max_attempts:
+            attempt += 1
+            delay = policy.delay(attempt, rng)
+            self._notify(ConnectionState.RECONNECTING, attempt=attempt, delay=delay, error=last)
+            if delay > 0:
+                policy.sleep(delay)
+            if not self._want_connected or self._finished:
+                with self._lock:
+                    self._pending[:0] = carried
+                raise NotLoggedInError("disconnect() or logout() was called while reconnecting")
+            try:
+                events = self.login()
+            except SessionEndedError as exc:
+                carried += exc.events
+                exc.events = []
+                if not exc.resumable:
+                    exc.events = carried
+                    self._notify(ConnectionState.ENDED, attempt=attempt, error=exc)
+                    raise
+                last = exc
+            except SocketError as exc:
+                last = exc
+            except BaseException:
+                with self._lock:
+                    self._pending[:0] = carried
+                raise
+            else:
+                self._notify(ConnectionState.CONNECTED, attempt=attempt)
+                return carried + events
+        self._notify(ConnectionState.GAVE_UP, attempt=attempt, error=last)
+        with self._lock:
+            self._pending[:0] = carried
+        assert last is not None
+        raise last
 
     # -- state store -------------------------------------------------------------
 
@@ -541,7 +812,11 @@ class Session:
         state = self._state
         if store is None or not state.session_id or self._finished:
             return
-        numbers = (state.session_id, state.inseq, state.outseq)
+        inseq = state.inseq
+        if self._unprocessed:
+            # Not past what the application has not finished with (see auto_commit).
+            inseq = min(inseq, self._unprocessed[0])
+        numbers = (state.session_id, inseq, state.outseq)
         if numbers == self._saved:
             return
         try:
