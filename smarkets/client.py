@@ -187,9 +187,14 @@ class Smarkets:
     def login(self) -> None:
         """Log in (resuming the session if it has an id); dispatch the login response.
 
+        Payloads received earlier but not yet read are dispatched first, so the
+        handlers still see everything in seq order across a resume.
         Raises what :meth:`smarkets.session.Session.login` raises.
         """
-        self._dispatch_events(self.session.login())
+        events = self.session.login()
+        backlog = list(self._backlog)
+        self._backlog.clear()
+        self._dispatch_events(backlog + events)
 
     def logout(self) -> None:
         """End the session (LOGOUT, wait for the confirmation, close).
