@@ -141,6 +141,11 @@ class Book:
         prices = self.offers.prices
         return prices[0] if prices else None
 
+    def level_total(self, side: int, price: int) -> int:
+        """The total remaining quantity of the ``side`` orders resting at ``price`` (0: none)."""
+        level = (self.bids if side == BUY else self.offers).levels.get(price)
+        return level.total if level is not None else 0
+
     def crosses_own(self, account_id: int, side: int, price: int) -> bool:
         """Whether an order of ``account_id`` would cross one of its own resting orders."""
         if side == BUY:

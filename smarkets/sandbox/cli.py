@@ -237,6 +237,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="password checks waiting or running at once; a login beyond is refused with"
         " SERVICE_TEMPORARILY_UNAVAILABLE (%(default)s)",
     )
+    limits.add_argument(
+        "--max-open-orders",
+        type=_int_at_least(0),
+        default=1000,
+        metavar="N",
+        help="open (resting) orders one account may have; an order beyond is rejected with"
+        " LIMIT_EXCEEDED, an IMMEDIATE_OR_CANCEL one (it never rests) never is (%(default)s)",
+    )
     misc = parser.add_argument_group("other")
     misc.add_argument(
         "--admin-stdin",
@@ -313,6 +321,7 @@ def run(args: argparse.Namespace) -> int:
             login_workers=args.login_workers,
             max_pending_logins=args.max_pending_logins,
             socket_send_buffer=args.socket_send_buffer,
+            max_open_orders=args.max_open_orders,
         )
     except ValueError as exc:
         _error(str(exc))

@@ -45,6 +45,28 @@ cost(quantity, limit)`` an order must also be able to pay what it will actually 
 (its stakes plus the reservation of any remainder that rests); in the rare case where the
 extra rounding units tip it over, it is rejected with INSUFFICIENT_FUNDS. No account's
 ``available`` ever goes negative.
+
+Size limits
+-----------
+Every number the exchange publishes must fit its field on the wire, or building the
+payload fails (and a book that cannot be published breaks every later snapshot of its
+market). So:
+
+- the balances of all accounts together are at most :data:`MAX_TOTAL_BALANCE`, 2**63 - 1
+  (``account_state`` carries money as sint64): :meth:`Exchange.add_account` refuses a
+  balance that would go beyond. As money only moves between accounts and no amount is
+  ever negative, every account's ``cash``, ``exposure``, ``available`` and ``staked``
+  then fit, whatever happens;
+- a quantity is a uint64 on the wire, at most :data:`MAX_QUANTITY`, 2**64 - 1, and so must
+  be the total of a price level and the volume traded in a contract. An order whose
+  resting remainder would take its price level's total beyond, or whose fills would take
+  the contract's volume beyond, is rejected with LIMIT_EXCEEDED before anything changes.
+  (The volume cannot really get there: every unit traded is a unit staked until the
+  market settles, and all the money together is below 2**63. The check costs nothing and
+  does not rely on that.)
+
+The open-order limit (``max_open_orders``, also LIMIT_EXCEEDED) counts the orders that
+rest: an IMMEDIATE_OR_CANCEL order never rests, so it is never refused for it.
 """
 
 from __future__ import annotations
@@ -61,8 +83,11 @@ from smarkets.sandbox.book import BUY, Book, Order
 
 __all__ = [
     "CURRENCY",
+    "MAX_OPEN_ORDERS_LIMIT",
     "MAX_PRICE",
+    "MAX_QUANTITY",
     "MAX_REFERENCE_BYTES",
+    "MAX_TOTAL_BALANCE",
     "MIN_PRICE",
     "MIN_QUANTITY",
     "Exchange",
@@ -81,6 +106,12 @@ MIN_PRICE = 1
 MAX_PRICE = 9999
 MIN_QUANTITY = 1000
 MAX_REFERENCE_BYTES = 64
+#: The largest quantity, price level total or contract volume: a uint64 on the wire.
+MAX_QUANTITY = (1 << 64) - 1
+#: The most money all accounts together may be opened with: account_state's sint64.
+MAX_TOTAL_BALANCE = (1 << 63) - 1
+#: The largest ``max_open_orders``: order_cancel_all_accepted's count is a uint32.
+MAX_OPEN_ORDERS_LIMIT = (1 << 32) - 1
 CURRENCY = "GBP"
 #: Prices are in basis points: 10000 is certainty.
 _PRICE_SCALE = 10000
@@ -178,8 +209,11 @@ def _invalid_reasons(create: seto_pb2.OrderCreate) -> list[int]:
         reasons.append(seto_pb2.ORDER_INVALID_INVALID_TIME_IN_FORCE)
     if create.HasField("reference"):
         reference = create.reference
+        if not isinstance(reference, str):
+            # upb hands back bytes for a string that is not valid UTF-8.
+            reasons.append(seto_pb2.ORDER_INVALID_INVALID_REFERENCE)
         # At most 4 bytes per character: only long strings need encoding.
-        if len(reference) * 4 > MAX_REFERENCE_BYTES and (
+        elif len(reference) * 4 > MAX_REFERENCE_BYTES and (
             len(reference.encode("utf-8", "surrogatepass")) > MAX_REFERENCE_BYTES
         ):
             reasons.append(seto_pb2.ORDER_INVALID_INVALID_REFERENCE)
@@ -248,13 +282,20 @@ class Exchange:
     return is a programming error and raises ``KeyError``.
 
     ``clock`` returns seconds since the Unix epoch; it is read once per call that trades,
-    for the execution timestamps. ``max_open_orders`` is how many open orders one account
-    may have.
+    for the execution timestamps. ``max_open_orders`` is how many open (resting) orders one
+    account may have, 0 ... :data:`MAX_OPEN_ORDERS_LIMIT` (0: IMMEDIATE_OR_CANCEL only).
     """
 
     def __init__(self, clock: Callable[[], float] = time.time, max_open_orders: int = 1000) -> None:
-        if max_open_orders < 0:
-            raise ValueError(f"max_open_orders must be >= 0, not {max_open_orders}")
+        if (
+            isinstance(max_open_orders, bool)
+            or not isinstance(max_open_orders, int)
+            or not 0 <= max_open_orders <= MAX_OPEN_ORDERS_LIMIT
+        ):
+            raise ValueError(
+                f"max_open_orders must be >= 0 and <= {MAX_OPEN_ORDERS_LIMIT},"
+                f" not {max_open_orders!r}"
+            )
         self._clock = clock
         self.max_open_orders = max_open_orders
         self._accounts: dict[int, _Account] = {}
@@ -271,13 +312,24 @@ class Exchange:
     # -- admin --------------------------------------------------------------------------
 
     def add_account(self, name: str, balance: int) -> int:
-        """Open an account with ``balance`` in cash; return its id (1, 2, 3, ...)."""
+        """Open an account with ``balance`` in cash; return its id (1, 2, 3, ...).
+
+        ``ValueError`` if the name is taken, if ``balance`` is negative, or if it would take
+        the balances of all accounts together beyond :data:`MAX_TOTAL_BALANCE` (see the
+        module's size limits).
+        """
         if name in self._account_ids:
             raise ValueError(f"there is already an account named {name!r}")
         if isinstance(balance, bool) or not isinstance(balance, int):
             raise TypeError(f"balance must be an int (1/10,000 units), not {balance!r}")
         if balance < 0:
             raise ValueError(f"balance must be >= 0, not {balance}")
+        room = MAX_TOTAL_BALANCE - self._initial_total
+        if balance > room:
+            raise ValueError(
+                f"balance must be <= {room}: the balances of all accounts together may not"
+                f" exceed {MAX_TOTAL_BALANCE} (2**63 - 1)"
+            )
         account_id = len(self._accounts) + 1
         self._accounts[account_id] = _Account(account_id, name, balance, ToAccount(account_id))
         self._account_ids[name] = account_id
@@ -410,12 +462,15 @@ class Exchange:
 
         Outputs: one order_invalid or order_rejected; or order_accepted, then an
         order_executed for each fill to each of the two accounts, then an order_cancelled
-        for an IMMEDIATE_OR_CANCEL remainder, then the contract's book update.
+        for an IMMEDIATE_OR_CANCEL remainder, then the contract's book update. Nothing
+        changes (not even an order id is used up) unless the order is accepted.
         """
         account = self._accounts[account_id]
         reference = create.reference if create.HasField("reference") else None
         reasons = _invalid_reasons(create)
         if reasons:
+            if not isinstance(reference, str):
+                reference = None  # not valid UTF-8 (bytes): it cannot be echoed
             return [(account.recipient, _order_invalid(seq, reasons, reference))]
         market = self._markets.get(_get_id(create.market))
         if market is None:
@@ -430,10 +485,11 @@ class Exchange:
                 else seto_pb2.ORDER_REJECTED_MARKET_SETTLED
             )
             return self._reject(account, seq, reason, reference)
-        if len(account.open_orders) >= self.max_open_orders:
-            return self._reject(account, seq, seto_pb2.ORDER_REJECTED_LIMIT_EXCEEDED, reference)
         side, price, quantity = create.side, create.price, create.quantity
         time_in_force = create.time_in_force
+        # An IMMEDIATE_OR_CANCEL order never rests: the open-order limit does not concern it.
+        if len(account.open_orders) >= self.max_open_orders and time_in_force != _IOC:
+            return self._reject(account, seq, seto_pb2.ORDER_REJECTED_LIMIT_EXCEEDED, reference)
         available = account.cash - account.exposure
         if available < reservation(side, quantity, price):
             return self._reject(account, seq, seto_pb2.ORDER_REJECTED_INSUFFICIENT_FUNDS, reference)
@@ -441,10 +497,10 @@ class Exchange:
         if book.crosses_own(account_id, side, price):
             return self._reject(account, seq, seto_pb2.ORDER_REJECTED_CROSSED_SELF, reference)
         plan = book.match_plan(side, price, quantity)
+        remaining = quantity
         if plan:
             # What the order will really cost, rounding included (see the module docs).
             due = 0
-            remaining = quantity
             for maker, fill in plan:
                 due += fill - _maker_stake(maker.side, fill, maker.price)
                 remaining -= fill
@@ -454,6 +510,15 @@ class Exchange:
                 return self._reject(
                     account, seq, seto_pb2.ORDER_REJECTED_INSUFFICIENT_FUNDS, reference
                 )
+            if book.volume + (quantity - remaining) > MAX_QUANTITY:
+                return self._reject(account, seq, seto_pb2.ORDER_REJECTED_LIMIT_EXCEEDED, reference)
+        # What rests must leave its price level's total publishable (see the module docs).
+        if (
+            remaining
+            and time_in_force == _GTC
+            and book.level_total(side, price) + remaining > MAX_QUANTITY
+        ):
+            return self._reject(account, seq, seto_pb2.ORDER_REJECTED_LIMIT_EXCEEDED, reference)
 
         order_id = len(self._order_owner)
         self._order_owner.append(account_id)

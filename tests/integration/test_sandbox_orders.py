@@ -24,7 +24,7 @@ import pytest
 import smarkets
 from smarkets.client import payload_name
 from smarkets.proto import seto_pb2
-from smarkets.sandbox.process import SandboxProcess
+from smarkets.sandbox.process import SandboxAdminError, SandboxProcess
 
 BUY = smarkets.Order.BUY
 SELL = smarkets.Order.SELL
@@ -34,8 +34,8 @@ IOC = smarkets.Order.IMMEDIATE_OR_CANCEL
 BALANCE = 10_000_000
 #: Seconds a read may wait for something to arrive before the test fails.
 WAIT = 5.0
-#: How many open orders an account may have: the sandbox's built-in limit (no option sets it).
-MAX_OPEN_ORDERS = 1000
+#: How many open orders an account may have: the sandbox runs with --max-open-orders this.
+MAX_OPEN_ORDERS = 20
 
 _ids = itertools.count(0x100)
 _CREATE_FIELDS = seto_pb2.OrderCreate.DESCRIPTOR.fields_by_name
@@ -208,7 +208,8 @@ class Exchange:
 @pytest.fixture(scope="module", params=[True, False], ids=["tls", "plain"])
 def sandbox(request: pytest.FixtureRequest) -> Iterator[SandboxProcess]:
     """One quiet sandbox (no bots, no throttle) per transport for the whole module."""
-    with SandboxProcess(tls=request.param, bots=0, extra_args=["--throttle", "0"]) as process:
+    args = ["--throttle", "0", "--max-open-orders", str(MAX_OPEN_ORDERS)]
+    with SandboxProcess(tls=request.param, bots=0, extra_args=args) as process:
         yield process
 
 
@@ -346,12 +347,18 @@ def test_rejected_limit_exceeded(exchange: Exchange) -> None:
     alice.client.flush()
     alice.wait_for("seto.order_accepted", count=MAX_OPEN_ORDERS)
     assert all(order.state == "accepted" for order in orders)
-    one_more = alice.place(market.id, market.contracts[1], BUY, 1, 1000, reference="1001st")
-    assert_rejected(alice, one_more.seq, seto_pb2.ORDER_REJECTED_LIMIT_EXCEEDED, "1001st")
+    one_more = alice.place(market.id, market.contracts[1], BUY, 1, 1000, reference="one more")
+    assert_rejected(alice, one_more.seq, seto_pb2.ORDER_REJECTED_LIMIT_EXCEEDED, "one more")
+    # an IMMEDIATE_OR_CANCEL order never rests: the limit does not concern it
+    ioc = alice.place(market.id, market.contracts[1], BUY, 1, 1000, IOC, reference="ioc")
+    alice.reply("seto.order_accepted", ioc.seq)
+    (cancelled,) = alice.wait_for("seto.order_cancelled", lambda m: m.reference == "ioc")
+    assert cancelled.reason == seto_pb2.ORDER_CANCELLED_IMMEDIATE_OR_CANCEL
+    assert len(alice.open_orders()) == MAX_OPEN_ORDERS
     # once one is cancelled there is room again
     alice.client.cancel(orders[0])
-    alice.flush_one()
-    alice.wait_for("seto.order_cancelled")
+    seq = alice.flush_one()
+    alice.reply("seto.order_cancelled", seq)
     again = alice.place(market.id, market.contracts[1], BUY, 1, 1000)
     alice.reply("seto.order_accepted", again.seq)
 
@@ -488,13 +495,6 @@ def test_order_at_the_limits_is_valid(exchange: Exchange) -> None:
     assert alice.money() == (BALANCE, 1, BALANCE - 1, 0)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=smarkets.ConnectionClosed,
-    reason="BUG: a reference that is not valid UTF-8 makes Exchange.place_order raise"
-    " UnicodeDecodeError (setting order_accepted.reference); the server logs a traceback"
-    " and closes the connection instead of answering order_invalid INVALID_REFERENCE",
-)
 def test_a_reference_that_is_not_utf8_is_invalid(exchange: Exchange) -> None:
     market = exchange.market()
     alice = exchange.trader()
@@ -774,24 +774,61 @@ def test_book_updates_seen_by_a_subscriber(exchange: Exchange) -> None:
     assert more.state == "accepted"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=smarkets.ConnectionClosed,
-    reason="BUG: a price level whose total quantity exceeds 2**64 - 1 makes the exchange raise"
-    " ValueError while building contract_quotes, after the order is already on the book: the"
-    " placing connection is closed without an answer, and every later snapshot of the market"
-    " (market_subscribe) fails the same way and closes the subscriber's connection",
-)
 def test_a_level_too_big_for_a_uint64_does_not_break_the_market(exchange: Exchange) -> None:
     market = exchange.market()
     # A buy at 0.01% reserves quantity // 10000: 2**63 reserves 922,337,203,685,477 units.
     whale = exchange.trader(balance=2 * 10**15)
     first = whale.place(market.id, market.contracts[0], BUY, 1, 2**63)
     whale.reply("seto.order_accepted", first.seq)
-    second = whale.place(market.id, market.contracts[0], BUY, 1, 2**63)  # level: 2**64
-    whale.any_reply(second.seq)  # accepted or refused, but answered
+    second = whale.place(market.id, market.contracts[0], BUY, 1, 2**63, reference="too big")
+    # the level would hold 2**64, one more than a uint64 carries: refused, nothing changed
+    assert_rejected(whale, second.seq, seto_pb2.ORDER_REJECTED_LIMIT_EXCEEDED, "too big")
+    assert whale.money() == (2 * 10**15, 2**63 // 10_000, 2 * 10**15 - 2**63 // 10_000, 0)
+    # up to 2**64 - 1 is fine, and the market's snapshot still shows it
+    third = whale.place(market.id, market.contracts[0], BUY, 1, 2**63 - 1)
+    whale.reply("seto.order_accepted", third.seq)
     snapshot = exchange.trader().subscribe(market.id)
     assert snapshot.market == uuid(market.id)
+    assert levels_of(snapshot.contract_quotes[0]) == ([(1, 2**64 - 1)], [])
+
+
+def test_a_balance_too_big_for_an_int64_is_refused(exchange: Exchange) -> None:
+    sandbox = exchange.sandbox
+    with pytest.raises(SandboxAdminError, match=r"2\*\*63 - 1"):
+        sandbox.add_account("toorich", "pw-toorich", 2**63)
+    with pytest.raises(SandboxAdminError, match="no account named 'toorich'"):
+        sandbox.balance("toorich")
+
+
+# -- where the news of an order goes ---------------------------------------------------------
+
+
+def test_fills_of_an_order_whose_session_logged_out_reach_the_accounts_new_session(
+    exchange: Exchange,
+) -> None:
+    market = exchange.market()
+    contract = market.contracts[0]
+    alice, bob = exchange.trader(), exchange.trader()
+    resting = alice.place(market.id, contract, BUY, 4000, 30_000, reference="while away")
+    alice.reply("seto.order_accepted", resting.seq)
+    first_session = alice.client.session.session
+    alice.client.logout()
+    # a new session of the same account (a new login, not a resume)
+    again = Trader(exchange.sandbox, alice.name)
+    exchange.traders.append(again)
+    assert again.client.session.session not in (None, first_session)
+    taking = bob.place(market.id, contract, SELL, 4000, 10_000)
+    bob.reply("seto.order_accepted", taking.seq)
+    (fill,) = again.wait_for("seto.order_executed")
+    assert fill.order == resting.id and fill.reference == "while away"
+    assert (fill.price, fill.quantity, fill.remaining) == (4000, 10_000, 20_000)
+    # its seq named a request of the session that logged out: the new one gets none
+    assert not fill.HasField("seq")
+    # and the settlement's cancellation of what is left
+    exchange.sandbox.settle(market.id, contract)
+    (cancelled,) = again.wait_for("seto.order_cancelled")
+    assert cancelled.order == resting.id and cancelled.quantity == 20_000
+    assert cancelled.reason == seto_pb2.ORDER_CANCELLED_MARKET_SETTLED
 
 
 # -- replies name their request --------------------------------------------------------------

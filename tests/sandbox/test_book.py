@@ -57,6 +57,22 @@ def test_depth_is_best_first_and_levels_aggregate() -> None:
     assert book.problems() == []
 
 
+def test_level_total_per_side_and_price() -> None:
+    book = Book()
+    assert book.level_total(BUY, 4000) == 0
+    first, second = order(BUY, 4000, 1000), order(BUY, 4000, 3000)
+    book.rest(first)
+    book.rest(second)
+    book.rest(order(SELL, 6000, 2000))
+    assert book.level_total(BUY, 4000) == 4000
+    assert book.level_total(SELL, 4000) == 0  # the other side's level at that price
+    assert book.level_total(SELL, 6000) == 2000
+    book.fill(first, 1000)
+    assert book.level_total(BUY, 4000) == 3000
+    book.remove(second)
+    assert book.level_total(BUY, 4000) == 0
+
+
 def test_match_plan_buy_takes_lowest_offers_first_then_time_priority() -> None:
     book = Book()
     first = order(SELL, 5000, 1000, account=2)

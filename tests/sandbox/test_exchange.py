@@ -12,6 +12,9 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 from smarkets.proto import seto_pb2
 from smarkets.sandbox.exchange import (
+    MAX_OPEN_ORDERS_LIMIT,
+    MAX_QUANTITY,
+    MAX_TOTAL_BALANCE,
     Exchange,
     Output,
     ToAccount,
@@ -278,6 +281,34 @@ def _with_raw_field(msg: seto_pb2.OrderCreate, raw: bytes) -> seto_pb2.OrderCrea
     return seto_pb2.OrderCreate.FromString(msg.SerializeToString() + raw)
 
 
+@pytest.mark.parametrize("raw", [b"\xff\xfe", b"ok\xc3", b"\xed\xa0\x80"])
+def test_a_reference_that_is_not_utf8_is_invalid(ex: Exchange, raw: bytes) -> None:
+    # field 7 (reference), length-delimited: upb hands such a string back as bytes
+    wire = _with_raw_field(create(), bytes([0x3A, len(raw)]) + raw)
+    assert wire.reference == raw
+    before = text(ex.market_snapshot(MARKET))
+    # answered without the reference (it cannot be echoed), with every other reason too
+    assert show(ex.place_order(ALICE, wire, 4)) == expect(
+        (
+            A,
+            "type: PAYLOAD_ORDER_INVALID order_invalid"
+            " { seq: 4 reasons: ORDER_INVALID_INVALID_REFERENCE }",
+        )
+    )
+    wire.price = 0
+    assert show(ex.place_order(ALICE, wire, 5)) == expect(
+        (
+            A,
+            "type: PAYLOAD_ORDER_INVALID order_invalid { seq: 5"
+            " reasons: ORDER_INVALID_INVALID_PRICE reasons: ORDER_INVALID_INVALID_REFERENCE }",
+        )
+    )
+    # nothing allocated: no money reserved, no book change, the next order is order 1
+    assert state(ex, ALICE) == (BALANCE, 0, BALANCE, 0)
+    assert text(ex.market_snapshot(MARKET)) == before
+    assert show(place(ex, ALICE, 6))[0] == (A, parse(accepted(6, 1)))
+
+
 def test_unknown_side_number_on_the_wire_is_invalid_side(ex: Exchange) -> None:
     wire = _with_raw_field(create(side=None), b"\x18\x07")  # field 3 (side) = 7
     assert not wire.HasField("side")
@@ -382,6 +413,41 @@ def test_open_order_limit() -> None:
     place(ex, ALICE, 7, price=9000, quantity=1000, tif=IOC)
     assert len(ex.open_orders(ALICE).orders.orders) == 1
     assert show(place(ex, ALICE, 8, price=1300))[0] == (A, parse(accepted(8, 6)))
+
+
+def test_immediate_or_cancel_is_not_held_to_the_open_order_limit() -> None:
+    ex = Exchange(clock=lambda: NOW, max_open_orders=1)
+    ex.add_account("alice", BALANCE)
+    ex.add_account("bob", BALANCE)
+    ex.add_market(MARKET, "m", EVENT, "e", [(HOME, "h")])
+    place(ex, ALICE, 1, price=1000)  # order 1: alice is at her limit
+    place(ex, BOB, 1, side=SELL, price=6000, quantity=1000)  # order 2
+    assert show(place(ex, ALICE, 2, price=1100)) == expect((A, rejected(2, "LIMIT_EXCEEDED")))
+    # an IMMEDIATE_OR_CANCEL order never rests: it trades, and what is left is cancelled
+    out = place(ex, ALICE, 3, price=6000, quantity=3000, tif=IOC)
+    assert show(out)[:4] == expect(
+        (A, accepted(3, 3)),
+        (A, executed(3, 6000, 1000, BUY, 3, 2000)),
+        (B, executed(2, 6000, 1000, SELL, 1, 0)),
+        (
+            A,
+            "type: PAYLOAD_ORDER_CANCELLED order_cancelled"
+            " { order { low: 3 } reason: ORDER_CANCELLED_IMMEDIATE_OR_CANCEL quantity: 2000 }",
+        ),
+    )
+    # even with nothing to trade with, and even when no order may rest at all
+    none_rest = Exchange(clock=lambda: NOW, max_open_orders=0)
+    none_rest.add_account("alice", BALANCE)
+    none_rest.add_market(MARKET, "m", EVENT, "e", [(HOME, "h")])
+    assert show(place(none_rest, ALICE, 1)) == expect((A, rejected(1, "LIMIT_EXCEEDED")))
+    out = place(none_rest, ALICE, 2, tif=IOC)
+    assert [p.type for _, p in out] == [
+        seto_pb2.PAYLOAD_ORDER_ACCEPTED,
+        seto_pb2.PAYLOAD_ORDER_CANCELLED,
+    ]
+    assert len(ex.open_orders(ALICE).orders.orders) == 1
+    ex.check_invariants()
+    none_rest.check_invariants()
 
 
 def test_insufficient_funds_at_the_boundary() -> None:
@@ -962,6 +1028,87 @@ def test_big_ids_use_the_high_half() -> None:
     assert (event.id.low, event.id.high) == (0, 1 << 36)
 
 
+# --- size limits ---------------------------------------------------------------------------------
+
+
+def _whale_exchange() -> Exchange:
+    ex = Exchange(clock=lambda: NOW)
+    ex.add_account("alice", 10**16)
+    ex.add_account("bob", 10**16)
+    ex.add_market(MARKET, "m", EVENT, "e", [(HOME, "h")])
+    return ex
+
+
+def test_a_price_level_never_grows_beyond_a_uint64() -> None:
+    ex = _whale_exchange()
+    # a buy at 0.01% reserves quantity // 10000: 2**63 reserves 922,337,203,685,477
+    assert show(place(ex, ALICE, 1, price=1, quantity=1 << 63))[0] == (A, parse(accepted(1, 1)))
+    before = (text(ex.market_snapshot(MARKET)), state(ex, ALICE))
+    # 2**63 more would make the level 2**64: refused before anything changes
+    out = place(ex, ALICE, 2, price=1, quantity=1 << 63, reference="big")
+    assert show(out) == expect((A, rejected(2, "LIMIT_EXCEEDED", "big")))
+    assert (text(ex.market_snapshot(MARKET)), state(ex, ALICE)) == before
+    # up to exactly 2**64 - 1 is fine, from another account too, and is published
+    out = place(ex, BOB, 1, price=1, quantity=(1 << 63) - 1)
+    assert show(out)[0] == (B, parse(accepted(1, 2)))  # order id 2: none was used up
+    assert show(out)[1] == (M, parse(quotes(f"bids {{ price: 1 quantity: {MAX_QUANTITY} }}")))
+    assert show(place(ex, BOB, 2, price=1, quantity=1000)) == expect(
+        (B, rejected(2, "LIMIT_EXCEEDED"))
+    )
+    # other levels, the other side and an IMMEDIATE_OR_CANCEL order (it never rests) are fine
+    assert show(place(ex, BOB, 3, price=2, quantity=1 << 63))[0] == (B, parse(accepted(3, 3)))
+    assert show(place(ex, BOB, 4, price=1, quantity=1000, tif=IOC))[0] == (
+        B,
+        parse(accepted(4, 4)),
+    )
+    snapshot = ex.market_snapshot(MARKET, seq=9)
+    snapshot.eto_payload.seq = 1
+    snapshot.SerializeToString()  # every number fits its field
+    ex.check_invariants()
+
+
+def test_volume_never_grows_beyond_a_uint64() -> None:
+    ex = _whale_exchange()
+    # Unreachable with real money (every unit traded is staked until settlement, and all the
+    # money is below 2**63): the volume is set by hand to show the check.
+    book = ex._contracts[HOME].book
+    book.volume = MAX_QUANTITY - 1500
+    place(ex, BOB, 1, side=SELL, price=5000, quantity=3000)  # order 1
+    assert show(place(ex, ALICE, 1, quantity=1000))[0] == (A, parse(accepted(1, 2)))
+    before = (text(ex.market_snapshot(MARKET)), state(ex, ALICE), state(ex, BOB))
+    out = place(ex, ALICE, 2, quantity=1000, tif=IOC, reference="v")
+    assert show(out) == expect((A, rejected(2, "LIMIT_EXCEEDED", "v")))
+    assert (text(ex.market_snapshot(MARKET)), state(ex, ALICE), state(ex, BOB)) == before
+    assert book.volume == MAX_QUANTITY - 500
+
+
+def test_all_the_money_together_fits_an_int64() -> None:
+    ex = Exchange(clock=lambda: NOW)
+    half = 1 << 61
+    ex.add_account("alice", MAX_TOTAL_BALANCE - half)
+    ex.add_account("bob", half)
+    for name, balance in (("carol", 1), ("dave", MAX_TOTAL_BALANCE)):
+        with pytest.raises(ValueError, match=r"balance must be <= 0: .*2\*\*63 - 1"):
+            ex.add_account(name, balance)
+        with pytest.raises(KeyError):
+            ex.account_id(name)  # nothing half-opened
+    ex.add_account("carol", 0)
+    # alice wins everything there is: her cash is then exactly the maximum
+    ex.add_market(MARKET, "m", EVENT, "e", [(HOME, "h")])
+    place(ex, ALICE, 1, price=5000, quantity=1 << 62)
+    place(ex, BOB, 1, side=SELL, price=5000, quantity=1 << 62)
+    assert state(ex, BOB) == (0, 0, 0, half)
+    ex.settle(MARKET, HOME)
+    assert state(ex, ALICE) == (MAX_TOTAL_BALANCE, 0, MAX_TOTAL_BALANCE, 0)
+    ex.account_state(ALICE).account_state.SerializeToString()  # fits its sint64 fields
+    ex.check_invariants()
+    # one account alone
+    other = Exchange()
+    with pytest.raises(ValueError, match="balance must be <= 9223372036854775807"):
+        other.add_account("whale", 1 << 63)
+    assert other.add_account("whale", MAX_TOTAL_BALANCE) == 1
+
+
 # --- admin ---------------------------------------------------------------------------------------
 
 
@@ -978,8 +1125,10 @@ def test_accounts() -> None:
         ex.add_account("carol", -1)
     with pytest.raises(TypeError, match="balance must be an int"):
         ex.add_account("carol", 1.5)  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="max_open_orders must be >= 0"):
-        Exchange(max_open_orders=-1)
+    for bad in (-1, MAX_OPEN_ORDERS_LIMIT + 1, 1.5, True):
+        with pytest.raises(ValueError, match="max_open_orders must be >= 0 and <= 4294967295"):
+            Exchange(max_open_orders=bad)  # type: ignore[arg-type]
+    assert Exchange(max_open_orders=MAX_OPEN_ORDERS_LIMIT).max_open_orders == MAX_OPEN_ORDERS_LIMIT
 
 
 def test_add_market_errors(ex: Exchange) -> None:
