@@ -23,7 +23,11 @@ Routing of the exchange's outputs (see :meth:`SandboxServer.route`):
   account_state carrying a seq, orders, markets, market_quotes, market_subscribe_rejected)
   goes to the session that sent the request;
 * order_executed, and an order_cancelled with no seq (an IMMEDIATE_OR_CANCEL remainder, a
-  settlement), go to the session that placed the order (dropped if that session is gone);
+  settlement), go to the session that placed the order while it exists (connected or
+  parked); once that session has ended (logout, expiry), to every session of the order's
+  account, connected or parked (none: nothing is sent; the orders and account state
+  requests still tell the truth). An order_executed delivered so loses its seq, which
+  names a request of the session that placed the order, not of the one receiving it;
 * an account_state with no seq (after a settlement) goes to every session of the account;
 * public market data (``ToMarket``) goes to every session subscribed to the market.
 
@@ -66,13 +70,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from smarkets.errors import ProtocolError
-from smarkets.framing import DEFAULT_MAX_PAYLOAD_SIZE, FrameDecoder, encode_frame
+from smarkets.framing import DEFAULT_MAX_PAYLOAD_SIZE, FrameDecoder, encode_frames
 from smarkets.ids import str_to_int, uuid128_to_str
 from smarkets.proto import eto_pb2, seto_pb2
 from smarkets.sandbox.accounts import MAX_NAME_LENGTH, AccountsError, CredentialStore, email_for
 from smarkets.sandbox.bots import BotFleet
 from smarkets.sandbox.catalogue import CatalogueError, MarketSpec, parse_market
-from smarkets.sandbox.exchange import Exchange, Output, ToMarket
+from smarkets.sandbox.exchange import MAX_OPEN_ORDERS_LIMIT, Exchange, Output, ToMarket
 from smarkets.session_core import (
     DEFAULT_HEARTBEAT_INTERVAL,
     DEFAULT_LOGIN_TIMEOUT,
@@ -88,6 +92,7 @@ from smarkets.session_core import (
     State,
     is_session_level,
     logout_reason_name,
+    serialize_once,
     session_payload,
 )
 
@@ -154,6 +159,11 @@ class ServerConfig:
     ``socket_send_buffer`` sets each connection's kernel send buffer (``SO_SNDBUF``; 0 leaves
     the system's, which on Linux grows to several MiB per connection): with it, what a client
     that does not read can make the host hold is about that plus ``max_write_buffer``.
+
+    ``max_open_orders`` is how many open (resting) orders one account may have, beyond which
+    an order is rejected with LIMIT_EXCEEDED (IMMEDIATE_OR_CANCEL orders never rest and are
+    not counted); it configures the :class:`~smarkets.sandbox.exchange.Exchange` the server
+    builds when it is given none (one given keeps its own).
     """
 
     host: str = "127.0.0.1"
@@ -172,6 +182,7 @@ class ServerConfig:
     max_pending_logins: int = 64
     max_login_size: int = 64 << 10
     socket_send_buffer: int = 0
+    max_open_orders: int = 1000
 
     def __post_init__(self) -> None:
         if self.heartbeat_timeout is None:
@@ -197,10 +208,15 @@ class ServerConfig:
             ("max_pending_logins", 1),
             ("max_login_size", 1),
             ("socket_send_buffer", 0),
+            ("max_open_orders", 0),
         ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
                 raise ValueError(f"{name} must be an integer >= {minimum}, not {value!r}")
+        if self.max_open_orders > MAX_OPEN_ORDERS_LIMIT:
+            raise ValueError(
+                f"max_open_orders must be <= {MAX_OPEN_ORDERS_LIMIT}, not {self.max_open_orders!r}"
+            )
 
 
 @dataclass(frozen=True)
@@ -401,7 +417,7 @@ class Connection(asyncio.Protocol):
         if not out or self.closed:
             return
         before = transport.get_write_buffer_size()
-        transport.write(b"".join([encode_frame(data) for data in out]))
+        transport.write(encode_frames(out))
         size = transport.get_write_buffer_size()
         if self.replayed:
             self.replayed = False
@@ -493,8 +509,12 @@ class SandboxServer:
         bots: int = 0,
         seed: int = 0,
     ) -> None:
-        self.exchange = exchange if exchange is not None else Exchange()
         self.config = config if config is not None else ServerConfig()
+        self.exchange = (
+            exchange
+            if exchange is not None
+            else Exchange(max_open_orders=self.config.max_open_orders)
+        )
         self.ssl_context = ssl_context
         self.credentials = credentials if credentials is not None else CredentialStore()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -705,10 +725,11 @@ class SandboxServer:
                     f"{buffered} bytes of an unfinished frame before the login"
                     f" (at most {self.config.max_login_size})"
                 )
-            conn.flush()
             if conn.session is not None and conn.session.bucket is not None:
                 self._check_throttle(conn, conn.session)
-            conn.update_timer()
+            # Written out, and its timer updated, once, with every other connection this
+            # read gave something to (see _flush).
+            self._dirty[conn] = None
         except ProtocolError as exc:
             _log.warning("%s: protocol error, closing the connection: %s", conn.peer, exc)
             self._drop(conn)
@@ -1073,8 +1094,15 @@ class SandboxServer:
             if type(recipient) is ToMarket:
                 subscribers = self._subscribers.get(recipient.market_id)
                 if subscribers:
+                    # Serialised once; each subscriber's seq is appended to the bytes.
+                    try:
+                        body = serialize_once(payload)
+                    except ProtocolError as exc:
+                        _log.debug("%s cannot be sent (%s): dropped", _type_name(payload), exc)
+                        continue
+                    send_serialized = self._send_serialized
                     for session in subscribers:
-                        send(session, payload, now)
+                        send_serialized(session, body, now)
                 continue
             for session in self.targets(recipient.account_id, payload, requester):
                 send(session, payload, now)
@@ -1085,7 +1113,8 @@ class SandboxServer:
         """The sessions a private payload for ``account_id`` goes to (see :meth:`route`).
 
         Also keeps the order id -> placing session map up to date as orders are accepted,
-        filled and cancelled.
+        filled and cancelled, and clears the seq of an order_executed that goes to sessions
+        other than the one that placed the order (in place).
         """
         ptype = payload.type
         if ptype == _ORDER_EXECUTED:
@@ -1094,7 +1123,14 @@ class SandboxServer:
             owner = self._order_owner.get(order_id)
             if executed.HasField("remaining") and executed.remaining == 0:
                 self._forget_order(order_id)
-            return [owner] if owner is not None else []
+            if owner is not None:
+                return [owner]
+            sessions = list(self._account_sessions.get(account_id, ()))
+            if sessions:
+                # The seq names the placing session's request: in another session's numbering
+                # it would name a request of that session's own.
+                executed.ClearField("seq")
+            return sessions
         if ptype == _ORDER_CANCELLED:
             cancelled = payload.order_cancelled
             order_id = _uuid(cancelled.order)
@@ -1102,7 +1138,9 @@ class SandboxServer:
             self._forget_order(order_id)
             if cancelled.HasField("seq") and requester is not None:
                 return [requester] if requester.account_id == account_id else []
-            return [owner] if owner is not None else []
+            if owner is not None:
+                return [owner]
+            return list(self._account_sessions.get(account_id, ()))
         if ptype == _ACCOUNT_STATE and not payload.account_state.HasField("seq"):
             return list(self._account_sessions.get(account_id, ()))
         if requester is None or requester.account_id != account_id:
@@ -1132,6 +1170,22 @@ class SandboxServer:
             return
         try:
             core.send(payload, self.loop.time() if now is None else now)
+        except ProtocolError as exc:
+            _log.debug("session %s cannot send now (%s): dropped", session.session_id, exc)
+            return
+        conn = session.connection
+        if conn is None:
+            core.payloads_to_send()  # parked: the replay store has it
+        else:
+            self._dirty[conn] = None
+
+    def _send_serialized(self, session: ServerSession, body: bytes, now: float) -> None:
+        """:meth:`_send` for a payload serialised once for many sessions (``serialize_once``)."""
+        core = session.core
+        if core is None:
+            return
+        try:
+            core.send_serialized(body, now)
         except ProtocolError as exc:
             _log.debug("session %s cannot send now (%s): dropped", session.session_id, exc)
             return

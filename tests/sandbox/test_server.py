@@ -507,7 +507,98 @@ def test_targets_rules() -> None:
         cancelled.order_cancelled.order.low = 42
         assert server.targets(aid, cancelled, None) == [a]
         assert 42 not in server._order_owner
-        assert server.targets(aid, cancelled, None) == []  # unknown order: dropped
+        # An order no live or parked session placed (its session ended): every session of
+        # the account gets its news, a fill without the seq of another session's request.
+        assert server.targets(aid, cancelled, None) == [a]
+        executed.order_executed.seq = 5
+        assert server.targets(aid, executed, b) == [a]
+        assert not executed.order_executed.HasField("seq")
+        # An account with no session at all: nobody, and the payload is left alone.
+        carol = server.exchange.account_id("carol")
+        executed.order_executed.seq = 5
+        assert server.targets(carol, executed, b) == []
+        assert executed.order_executed.seq == 5
+        assert server.targets(carol, cancelled, None) == []
+
+    run(main)
+
+
+def test_news_of_an_order_whose_session_ended_goes_to_the_accounts_sessions() -> None:
+    async def main() -> None:
+        server = make_server()
+        alice, bob = Client(server), Client(server)
+        alice.login()
+        bob.login("bob", "bob-pw")
+        alice.send(order(M1, 1, seto_pb2.SIDE_BUY, 4000, 30_000, reference="left"))
+        alice.send(order(M1, 2, seto_pb2.SIDE_BUY, 4000, 30_000, reference="settled"))
+        alice.read()
+        order_ids = [p.order_accepted.order for p in alice.app(seto_pb2.PAYLOAD_ORDER_ACCEPTED)]
+        alice.logout()
+        alice.read()
+        assert server.session_count() == 1  # bob's
+        # nobody of alice's account is there when bob fills part of the first order
+        bob.send(order(M1, 1, seto_pb2.SIDE_SELL, 4000, 10_000))
+        bob.read()
+        # a new session, and another one whose connection then drops (parked)
+        again, parked = Client(server), Client(server)
+        again.login()
+        parked.login()
+        parked.transport.abort()
+        await settle_loop()
+        bob.send(order(M1, 1, seto_pb2.SIDE_SELL, 4000, 5_000))
+        again.read()
+        (fill,) = again.app(seto_pb2.PAYLOAD_ORDER_EXECUTED)
+        msg = fill.order_executed
+        assert msg.order == order_ids[0] and msg.reference == "left"
+        assert (msg.quantity, msg.remaining) == (5_000, 15_000)
+        assert not msg.HasField("seq")  # the seq of a request of the ended session
+        server.settle("1c024", "1cccc")
+        again.read()
+        cancelled = again.app(seto_pb2.PAYLOAD_ORDER_CANCELLED)
+        assert sorted(
+            (c.order_cancelled.reference, c.order_cancelled.quantity) for c in cancelled
+        ) == [
+            ("left", 15_000),
+            ("settled", 30_000),
+        ]
+        assert all(
+            c.order_cancelled.reason == seto_pb2.ORDER_CANCELLED_MARKET_SETTLED for c in cancelled
+        )
+        # the parked session gets the same when it resumes
+        resumed = Client(server, parked.state)
+        assert isinstance(resumed.login(), LoggedIn)
+        resumed.read()
+        news = [
+            p.type
+            for p in resumed.app()
+            if p.type in (seto_pb2.PAYLOAD_ORDER_EXECUTED, seto_pb2.PAYLOAD_ORDER_CANCELLED)
+        ]
+        assert news == [seto_pb2.PAYLOAD_ORDER_EXECUTED] + [seto_pb2.PAYLOAD_ORDER_CANCELLED] * 2
+        assert server._order_owner == {}
+
+    run(main)
+
+
+def test_a_parked_placing_session_keeps_its_orders_news_to_itself() -> None:
+    async def main() -> None:
+        server = make_server()
+        alice, alice2, bob = Client(server), Client(server), Client(server)
+        alice.login()
+        alice2.login()
+        bob.login("bob", "bob-pw")
+        seq = alice.send(order(M1, 1, seto_pb2.SIDE_BUY, 4000, 30_000))
+        alice.read()
+        state = alice.state
+        alice.transport.abort()  # parked, not ended
+        await settle_loop()
+        bob.send(order(M1, 1, seto_pb2.SIDE_SELL, 4000, 10_000))
+        alice2.read()
+        assert alice2.app() == []
+        again = Client(server, state)
+        assert isinstance(again.login(), LoggedIn)
+        again.read()
+        (fill,) = again.app(seto_pb2.PAYLOAD_ORDER_EXECUTED)
+        assert fill.order_executed.seq == seq and fill.eto_payload.is_replay
 
     run(main)
 
@@ -791,6 +882,19 @@ def test_admin_methods() -> None:
         assert server.balance("zoe").cash == 5
 
     run(main)
+
+
+def test_max_open_orders_configures_the_exchange_the_server_builds() -> None:
+    assert SandboxServer().exchange.max_open_orders == 1000
+    server = SandboxServer(config=ServerConfig(max_open_orders=3))
+    assert server.exchange.max_open_orders == 3
+    assert SandboxServer(config=ServerConfig(max_open_orders=0)).exchange.max_open_orders == 0
+    given = Exchange(max_open_orders=7)
+    assert SandboxServer(given, ServerConfig(max_open_orders=3)).exchange is given
+    assert given.max_open_orders == 7  # an exchange given keeps its own
+    for bad in (-1, 1 << 32, 2.5, True):
+        with pytest.raises(ValueError, match="max_open_orders"):
+            ServerConfig(max_open_orders=bad)  # type: ignore[arg-type]
 
 
 def test_close_logs_everyone_out() -> None:
