@@ -12,7 +12,8 @@ Sections:
   session and for a quote fan-out to 10 subscribers (part 4);
 * micro-measurements that answer specific questions: the cost of logging calls when DEBUG
   is off, of the required-field check, of the objects made per payload, of building an
-  order message (``CopyFrom`` churn).
+  order message (``CopyFrom`` churn), of one subscriber's share of a fan-out (``send``
+  against ``send_serialized``), of applying a book update.
 
 Each profile row gives the function's own time per item (payload or order) in ns and how
 many times per item it is called, so per-message allocation and churn show as calls/item.
@@ -32,8 +33,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from smarkets.book import Books
 from smarkets.proto import seto_pb2
-from smarkets.session_core import Received, wire_log
+from smarkets.session_core import (
+    Received,
+    ReplayStore,
+    Role,
+    SessionCore,
+    SessionState,
+    State,
+    serialize_once,
+    wire_log,
+)
 
 # isort: split
 import order_roundtrip
@@ -44,6 +55,7 @@ from common import (
     contract_quotes,
     frame_stream,
     logged_in_pair,
+    market_snapshot,
     numbered,
     receive_mix,
     start_helper,
@@ -280,14 +292,12 @@ def micro() -> None:
         ("payload.eto_payload (wrapper object)", lambda p: p.eto_payload, parsed),
         ("payload.eto_payload.seq", lambda p: p.eto_payload.seq, parsed),
         ("payload.type", lambda p: p.type, parsed),
-        ("Received(payload)", Received, parsed),
-        ("payload_name(payload) (client, f-string per call)", payload_name, parsed),
+        ("Received(payload, seq)", lambda p: Received(p, 1), parsed),
+        ("payload_name(payload) (client, a dict lookup by type)", payload_name, parsed),
         ("getattr(payload, 'contract_quotes')", lambda p: p.contract_quotes, parsed),
     ]
     for label, fn, items in rows:
         print(f"  {loop_ns(items, fn):6.0f}  {label}")
-    handlers = [lambda m: None]
-    print(f"  {per_call_ns(lambda: list(handlers)):6.0f}  list(handlers) copy per dispatch")
     is_debug = wire_log.isEnabledFor
     print(f"  {per_call_ns(lambda: is_debug(logging.DEBUG)):6.0f}  wire_log.isEnabledFor(DEBUG)")
     log = logging.getLogger("smarkets.client")
@@ -308,16 +318,39 @@ def micro() -> None:
     print(f"  {per_call_ns(build_order, 20_000):6.0f}  Order(...) with tagged-hex ids")
     print(f"  {per_call_ns(order.validate, 20_000):6.0f}  order.validate()")
     print(f"  {per_call_ns(order.to_message, 20_000):6.0f}  order.to_message() (2 CopyFrom)")
-    message = order.to_message()
 
     def wrap() -> None:
         payload = seto_pb2.Payload(type=seto_pb2.PAYLOAD_ORDER_CREATE)
-        payload.order_create.CopyFrom(message)
+        order._fill(payload.order_create)
 
-    print(f"  {per_call_ns(wrap, 20_000):6.0f}  Payload + order_create.CopyFrom (client.order)")
+    print(f"  {per_call_ns(wrap, 20_000):6.0f}  Payload + order._fill in place (client.order)")
     quotes = contract_quotes()
     quotes.eto_payload.seq = 1234
     print(f"  {per_call_ns(quotes.SerializeToString, 50_000):6.0f}  contract_quotes serialise")
+
+    # Fan-out, per subscriber: numbering and keeping a contract_quotes for one session.
+    state = SessionState(session_id="19999", sent=ReplayStore(limit=1000))
+    core = SessionCore(Role.SERVER, state, now=0.0)
+    core.state = State.LOGGED_IN  # as the server does for a parked session
+
+    def send_each() -> None:
+        core.send(quotes, 0.0)
+        core.payloads_to_send()
+
+    body = serialize_once(contract_quotes())
+
+    def send_body() -> None:
+        core.send_serialized(body, 0.0)
+        core.payloads_to_send()
+
+    print(f"  {per_call_ns(send_each, 50_000):6.0f}  fan-out, per subscriber: core.send")
+    print(f"  {per_call_ns(send_body, 50_000):6.0f}  fan-out, per subscriber: send_serialized")
+
+    # The client's order book, per contract_quotes (3 bid and 3 offer levels, a trade).
+    books = Books()
+    books.apply_market_quotes(market_snapshot().market_quotes)
+    updates = [p.contract_quotes for p in parsed if p.type == seto_pb2.PAYLOAD_CONTRACT_QUOTES]
+    print(f"  {loop_ns(updates, books.apply_contract_quotes):6.0f}  Books.apply_contract_quotes")
 
 
 def main() -> None:

@@ -216,7 +216,7 @@ def main() -> int:
     print_table(rows)
     if breakdown:
         print()
-        print("Receive pipeline, nanoseconds per payload by stage (best of 3):")
+        print("Receive pipeline, nanoseconds per payload by stage (best of 5):")
         for label, ns in breakdown.items():
             print(f"  {ns:8.0f} ns  {label}")
     targets = [row for row in rows if row.met is not None]

@@ -20,11 +20,11 @@ directly, all in this process, served by one ``select`` loop) subscribe to marke
 subscriber. Measured: contract_quotes delivered per second, summed over the 50
 subscribers, from the trader's first write to the last delivery. Baseline: the same fan-out
 done in-process with no I/O -- ``Exchange.place_order`` for the same orders, then for each
-update, for each of 50 logged-in server :class:`SessionCore`\\ s, ``send`` (number,
-serialise, keep for replay) and framing of what they have to write, once per 200 orders as
-the server does per read. The ratio shows what the event loop, the sockets and the 50
-readers (which share this machine's cores with the server) cost on top of the server's own
-per-subscriber work.
+update, serialised once (``serialize_once``) and, for each of 50 logged-in server
+:class:`SessionCore`\\ s, ``send_serialized`` (number, keep for replay) and framing of what
+they have to write, once per 200 orders as the server does per read. The ratio shows what
+the event loop, the sockets and the 50 readers (which share this machine's cores with the
+server) cost on top of the server's own per-subscriber work.
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ from smarkets.session_core import (
     SessionEnded,
     SessionState,
     State,
+    serialize_once,
 )
 
 # isort: split
@@ -306,8 +307,9 @@ def in_process_fanout(subscribers: int) -> float:
         for seq, create in enumerate(creates[first : first + BATCH], first + 2):
             for recipient, payload in exchange.place_order(account, create, seq):
                 if type(recipient) is ToMarket:
+                    body = serialize_once(payload)  # as SandboxServer.route does
                     for core in cores:
-                        core.send(payload, 0.0)
+                        core.send_serialized(body, 0.0)
                     delivered += len(cores)
         for core in cores:
             b"".join([encode_frame(data) for data in core.payloads_to_send()])

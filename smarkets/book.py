@@ -152,15 +152,24 @@ class _Side:
         self.quantities: dict[int, int] = {}
         self.prices: list[int] = []
 
-    def set(self, price: int, quantity: int) -> None:
+    def update(self, quotes: Any) -> None:
+        """Apply changed levels (``seto.Quote``\\ s): the new quantity at each price, 0 for gone.
+
+        On the hot path: one call per side, not per level. The quotes are taken by index,
+        which costs upb less than an iterator does (about 30 ns a level, measured).
+        """
         quantities = self.quantities
-        if quantity:
-            if price not in quantities:
-                insort(self.prices, price)
-            quantities[price] = quantity
-        elif quantities.pop(price, None) is not None:
-            prices = self.prices
-            del prices[bisect_left(prices, price)]
+        prices = self.prices
+        for index in range(len(quotes)):
+            quote = quotes[index]
+            price = quote.price
+            quantity = quote.quantity
+            if quantity:
+                if price not in quantities:
+                    insort(prices, price)
+                quantities[price] = quantity
+            elif quantities.pop(price, None) is not None:
+                del prices[bisect_left(prices, price)]
 
     def replace(self, quotes: Any) -> None:
         quantities = {q.price: q.quantity for q in quotes if q.quantity}
@@ -193,7 +202,9 @@ class ContractBook:
         self.market = market
         self._bids = _Side()
         self._offers = _Side()
-        self._trades: deque[Trade] = deque(maxlen=max_executions)
+        # Plain (price, quantity, side, timestamp) tuples: a Trade is made when one is read,
+        # which costs a fifth of making one per execution received.
+        self._trades: deque[tuple[int, int, int | None, int | None]] = deque(maxlen=max_executions)
         #: Total quantity traded on the contract, as the exchange last reported it.
         self.volume = 0
         #: How many snapshots and updates were applied: it changes whenever the book may have.
@@ -242,12 +253,12 @@ class ContractBook:
     def last_trade(self) -> Trade | None:
         """The most recent trade, or ``None`` when none was seen."""
         trades = self._trades
-        return trades[-1] if trades else None
+        return Trade._make(trades[-1]) if trades else None
 
     @property
     def executions(self) -> list[Trade]:
         """The recent trades, oldest first (at most ``max_executions`` of them)."""
-        return list(self._trades)
+        return list(map(Trade._make, self._trades))
 
     def _snapshot(self, quotes: seto_pb2.ContractQuotes) -> None:
         """Replace the book by a snapshot's."""
@@ -266,12 +277,8 @@ class ContractBook:
         On the hot path: each repeated field is fetched once (a protobuf field
         access costs more than the dict work it feeds).
         """
-        set_level = self._bids.set
-        for quote in quotes.bids:
-            set_level(quote.price, quote.quantity)
-        set_level = self._offers.set
-        for quote in quotes.offers:
-            set_level(quote.price, quote.quantity)
+        self._bids.update(quotes.bids)
+        self._offers.update(quotes.offers)
         executions = quotes.executions
         if executions:
             self._add_trades(executions)
@@ -285,7 +292,7 @@ class ContractBook:
         append = self._trades.append
         for execution in executions:
             append(
-                Trade(
+                (
                     execution.price,
                     execution.quantity,
                     execution.side if execution.HasField("side") else None,

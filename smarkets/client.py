@@ -91,6 +91,15 @@ _FIELD_BY_TYPE = {
     if name.lower().removeprefix(_PREFIX) in _SETO_FIELDS
 }
 _SESSION_TYPES = frozenset({seto_pb2.PAYLOAD_ETO, seto_pb2.PAYLOAD_LOGIN})
+# Looked up once per payload rather than formatting a name each time: the handler name and
+# the field carrying the message, by seto type, for exchange payloads; the handler name by
+# eto type, for session payloads.
+_SETO_ROUTES: dict[int, tuple[str, str]] = {
+    value: (f"seto.{field}", field)
+    for value, field in _FIELD_BY_TYPE.items()
+    if value not in _SESSION_TYPES
+}
+_ETO_NAMES: dict[int, str] = {value: _eto_name(value) for value in eto_pb2.PayloadType.values()}
 # The replies that move an Order along.
 _ORDER_REPLIES = frozenset(
     {
@@ -110,16 +119,20 @@ def payload_name(payload: seto_pb2.Payload) -> tuple[str, Any]:
     (``eto.pong``) and give the ``eto.Payload``; the others after the field
     that carries their message (``seto.order_accepted``) and give that message.
     """
-    if payload.type in _SESSION_TYPES:
-        return _eto_name(payload.eto_payload.type), payload.eto_payload
-    field = _FIELD_BY_TYPE.get(payload.type)
-    if field is None:
-        # A type this library does not know: name it after whichever message is set.
-        for descriptor, value in payload.ListFields():
-            if descriptor.name in _SETO_FIELDS:
-                return f"seto.{descriptor.name}", value
-        return f"seto.unknown_{payload.type}", payload
-    return f"seto.{field}", getattr(payload, field)
+    ptype = payload.type
+    route = _SETO_ROUTES.get(ptype)
+    if route is not None:
+        name, field = route
+        return name, getattr(payload, field)
+    if ptype in _SESSION_TYPES:
+        eto = payload.eto_payload
+        etype = eto.type
+        return _ETO_NAMES.get(etype) or _eto_name(etype), eto
+    # A type this library does not know: name it after whichever message is set.
+    for descriptor, value in payload.ListFields():
+        if descriptor.name in _SETO_FIELDS:
+            return f"seto.{descriptor.name}", value
+    return f"seto.unknown_{ptype}", payload
 
 
 def _check_name(name: str) -> None:
@@ -167,8 +180,12 @@ class Smarkets:
         # and while replies are matched to orders, so a reply read by another
         # thread always finds the order it answers.
         self._orders_lock = threading.RLock()
-        self._handlers: dict[str, list[Handler]] = {}
-        self._global_handlers: list[GlobalHandler] = []
+        # Tuples, replaced (under the lock) when a handler is added or removed: dispatch
+        # iterates them as they are, with no copy, and a handler that adds or removes
+        # handlers changes what the next payload sees, not the one being dispatched.
+        self._handlers: dict[str, tuple[Handler, ...]] = {}
+        self._global_handlers: tuple[GlobalHandler, ...] = ()
+        self._handlers_lock = threading.Lock()
         self._backlog: deque[Event] = deque()
         self._orders_by_seq: dict[int, Order] = {}
         self._orders_by_reference: dict[str, Order] = {}
@@ -217,28 +234,39 @@ class Smarkets:
         _check_name(name)
         if not callable(fn):
             raise TypeError(f"handler for {name} must be callable, not {fn!r}")
-        self._handlers.setdefault(name, []).append(fn)
+        with self._handlers_lock:
+            self._handlers[name] = (*self._handlers.get(name, ()), fn)
 
     def del_handler(self, name: str, fn: Handler) -> None:
         """Stop calling ``fn`` for ``name``."""
         _check_name(name)
-        try:
-            self._handlers.get(name, []).remove(fn)
-        except ValueError:
-            raise UnknownHandlerError(f"{fn!r} is not a handler of {name}") from None
+        with self._handlers_lock:
+            handlers = list(self._handlers.get(name, ()))
+            try:
+                handlers.remove(fn)
+            except ValueError:
+                raise UnknownHandlerError(f"{fn!r} is not a handler of {name}") from None
+            if handlers:
+                self._handlers[name] = tuple(handlers)
+            else:
+                del self._handlers[name]
 
     def add_global_handler(self, fn: GlobalHandler) -> None:
         """Call ``fn(name, payload)`` for every payload dispatched (the whole seto Payload)."""
         if not callable(fn):
             raise TypeError(f"global handler must be callable, not {fn!r}")
-        self._global_handlers.append(fn)
+        with self._handlers_lock:
+            self._global_handlers = (*self._global_handlers, fn)
 
     def del_global_handler(self, fn: GlobalHandler) -> None:
         """Stop calling global handler ``fn``."""
-        try:
-            self._global_handlers.remove(fn)
-        except ValueError:
-            raise UnknownHandlerError(f"{fn!r} is not a global handler") from None
+        with self._handlers_lock:
+            handlers = list(self._global_handlers)
+            try:
+                handlers.remove(fn)
+            except ValueError:
+                raise UnknownHandlerError(f"{fn!r} is not a global handler") from None
+            self._global_handlers = tuple(handlers)
 
     # -- queueing ----------------------------------------------------------------
 
@@ -286,7 +314,7 @@ class Smarkets:
             raise InvalidOrderError([f"this order was already placed (state {order.state!r})"])
         order.validate()
         payload = seto_pb2.Payload(type=seto_pb2.PAYLOAD_ORDER_CREATE)
-        payload.order_create.CopyFrom(order.to_message())
+        order._fill(payload.order_create)  # in place: no OrderCreate to copy
         order._queued()
         self._queue_payload(payload, order)
         return order
@@ -353,17 +381,22 @@ class Smarkets:
             if not items:
                 return []
             try:
-                self.session.send_all([payload for payload, _ in items])
+                seqs = self.session.send_all([payload for payload, _ in items])
             except NotLoggedInError:
                 with self._queue_lock:
                     self._queue[:0] = items
                 raise
-            finally:
+            except BaseException:
+                # The payloads numbered before the failure are kept by the session.
                 for payload, order in items:
                     if order is not None and payload.eto_payload.HasField("seq"):
                         self._track_sent(order, payload.eto_payload.seq)
-            seqs = [payload.eto_payload.seq for payload, _ in items]
-            log.debug("flushed %d payloads (seq %d to %d)", len(seqs), seqs[0], seqs[-1])
+                raise
+            for (_, order), seq in zip(items, seqs, strict=True):
+                if order is not None:
+                    self._track_sent(order, seq)
+            if log.isEnabledFor(logging.DEBUG):
+                log.debug("flushed %d payloads (seq %d to %d)", len(seqs), seqs[0], seqs[-1])
             return seqs
 
     def _track_sent(self, order: Order, seq: int) -> None:
@@ -388,36 +421,39 @@ class Smarkets:
             raise ValueError(f"num must be at least 1, not {num}")
         dispatched: list[seto_pb2.Payload] = []
         backlog = self._backlog
-        while len(dispatched) < num:
-            if not backlog:
-                try:
-                    events = self.session.read_events()
-                except SessionEndedError as exc:
-                    rest = list(backlog) + exc.events
-                    backlog.clear()
-                    exc.events = []
-                    self._dispatch_events(rest)
-                    raise
-                backlog.extend(events)
-                continue
-            event = backlog.popleft()
-            if isinstance(event, Received):
-                self._dispatch_received(event.payload)
-                dispatched.append(event.payload)
-        return dispatched
+        dispatch = self._dispatch_received
+        while True:
+            # What was received already is dispatched first, without going to the session.
+            while backlog:
+                event = backlog.popleft()
+                if isinstance(event, Received):
+                    dispatch(event)
+                    dispatched.append(event.payload)
+                    if len(dispatched) == num:
+                        return dispatched
+            try:
+                events = self.session.read_events()
+            except SessionEndedError as exc:
+                rest = exc.events
+                exc.events = []
+                self._dispatch_events(rest)
+                raise
+            backlog.extend(events)
 
-    def _dispatch_received(self, payload: seto_pb2.Payload) -> None:
+    def _dispatch_received(self, event: Received) -> None:
         """Dispatch a received payload, then report it processed to the session."""
+        payload = event.payload
         try:
             self.dispatch(payload)
         finally:
             if payload.type not in _SESSION_TYPES:
-                self.session.processed(payload.eto_payload.seq)
+                seq = event.seq
+                self.session.processed(payload.eto_payload.seq if seq is None else seq)
 
     def _dispatch_events(self, events: Iterable[Event]) -> None:
         for event in events:
             if isinstance(event, Received):
-                self._dispatch_received(event.payload)
+                self._dispatch_received(event)
 
     def dispatch(self, payload: seto_pb2.Payload) -> str:
         """Hand ``payload`` to its handlers (as :meth:`read` does); return its name.
@@ -431,9 +467,9 @@ class Smarkets:
             self.books.apply(name, message)
         if name in _ORDER_REPLIES:
             self._track_reply(name, message)
-        for fn in list(self._handlers.get(name, ())):
+        for fn in self._handlers.get(name, ()):
             fn(message)
-        for global_fn in list(self._global_handlers):
+        for global_fn in self._global_handlers:
             global_fn(name, payload)
         return name
 
@@ -459,7 +495,7 @@ class Smarkets:
     def _track_reply(self, name: str, message: Any) -> None:
         with self._orders_lock:
             order, callback = self._apply_reply(name, message)
-        if order is None:
+        if order is None and log.isEnabledFor(logging.DEBUG):
             log.debug("%s matches no order placed by this client", name)
         if order is not None and callback is not None:
             fn = getattr(order, callback)

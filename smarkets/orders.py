@@ -18,6 +18,7 @@ attributes up to date from the exchange's replies (``state``, ``id``,
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -31,12 +32,20 @@ __all__ = ["Order", "OrderCallback"]
 OrderCallback = Callable[["Order", Any], None]
 
 _UINT64_LIMIT = 1 << 64
+_UINT64_MASK = _UINT64_LIMIT - 1
 
 _SIDE_NAMES = {seto_pb2.SIDE_BUY: "BUY", seto_pb2.SIDE_SELL: "SELL"}
 _TIF_NAMES = {
     seto_pb2.TIME_IN_FORCE_GOOD_TIL_CANCELLED: "GOOD_TIL_CANCELLED",
     seto_pb2.TIME_IN_FORCE_IMMEDIATE_OR_CANCEL: "IMMEDIATE_OR_CANCEL",
 }
+
+
+@functools.lru_cache(maxsize=1024)
+def _text_id(text: str, kind: str) -> int:
+    """The number of tagged hex id ``text``, remembered: a script names the same few
+    markets and contracts in order after order (an error is raised, never remembered)."""
+    return ids.str_to_int(text, kind=kind)
 
 
 def _to_uuid(value: Any, kind: str) -> seto_pb2.Uuid128 | None:
@@ -48,7 +57,12 @@ def _to_uuid(value: Any, kind: str) -> seto_pb2.Uuid128 | None:
         copy.CopyFrom(value)
         return copy
     if isinstance(value, str):
-        return ids.str_to_uuid128(value, kind=kind)
+        number = _text_id(value, kind)
+        uuid = seto_pb2.Uuid128()
+        uuid.low = number & _UINT64_MASK
+        if number >> 64:
+            uuid.high = number >> 64
+        return uuid
     if isinstance(value, int) and not isinstance(value, bool):
         return ids.int_to_uuid128(value)
     raise TypeError(
@@ -212,17 +226,20 @@ class Order:
 
     def to_message(self) -> seto_pb2.OrderCreate:
         """The ``seto.OrderCreate`` for this order (validate it first)."""
-        message = seto_pb2.OrderCreate(
-            quantity=self.quantity,
-            price=self.price,
-            side=self.side,
-            time_in_force=self.time_in_force,
-        )
+        message = seto_pb2.OrderCreate()
+        self._fill(message)
+        return message
+
+    def _fill(self, message: seto_pb2.OrderCreate) -> None:
+        """Set the fields of ``message`` (an empty ``OrderCreate``, e.g. inside a payload)."""
+        message.quantity = self.quantity
+        message.price = self.price
+        message.side = self.side
+        message.time_in_force = self.time_in_force
         message.market.CopyFrom(self.market)
         message.contract.CopyFrom(self.contract)
         if self.reference is not None:
             message.reference = self.reference
-        return message
 
     # -- replies (called by the client that placed the order) --------------
 

@@ -310,7 +310,8 @@ class Session:
         unprocessed = self._unprocessed
         for event in events:
             if type(event) is Received and not is_session_level(event.payload):
-                unprocessed.append(event.payload.eto_payload.seq)
+                seq = event.seq
+                unprocessed.append(event.payload.eto_payload.seq if seq is None else seq)
 
     def processed(self, seq: int) -> None:
         """Report that the application is done with payload ``seq`` (``auto_commit`` False).
@@ -319,6 +320,8 @@ class Session:
         numbers are saved (the state store's ``inseq`` moves on).  Unknown seqs
         (session-level payloads, ones reported already) are ignored.
         """
+        if not self._unprocessed:
+            return  # nothing noted (no state store), or all reported already
         with self._lock:
             unprocessed = self._unprocessed
             if not unprocessed or not unprocessed[0] <= seq <= unprocessed[-1]:
@@ -516,14 +519,20 @@ class Session:
         return events
 
     def _pump(self, core: SessionCore, until: float) -> list[Event]:
-        """One round: wake the core's timers, wait for input until ``until``, feed it."""
+        """One round: wake the core's timers, wait for input until ``until``, feed it.
+
+        The timers are checked once per round, before waiting (a round that received
+        something returns, and the next round starts with them).
+        """
         with self._lock:
-            now = self._clock()
-            events = core.tick(now)
-            self._flush_core(core, events)
-            if events:
-                return events
             deadline = core.next_deadline()
+            now = self._clock()
+            if deadline is not None and now >= deadline:
+                events = core.tick(now)
+                self._flush_core(core, events)
+                if events:
+                    return events
+                deadline = core.next_deadline()
         wake = until if deadline is None else min(until, deadline)
         wait = None if math.isinf(wake) else max(wake - self._clock(), 0.0)
         if not self._socket.wait_readable(wait):
@@ -543,14 +552,14 @@ class Session:
             now = self._clock()
             try:
                 events = core.receive_payloads(payloads, now)
-                if not self.auto_commit:
+                if not self.auto_commit and self.state_store is not None:
+                    # Only what is saved needs it (see _save).
                     self._note_received(events)
             except ProtocolError as exc:
                 # Nothing of the bad batch was applied; the stream is unusable.
                 self._socket.close()
                 self._save()
                 raise ProtocolError(f"from {self._socket.address}: {exc}") from exc
-            events.extend(core.tick(now))
             self._flush_core(core, events)
             self._save()
             return events

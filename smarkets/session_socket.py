@@ -14,6 +14,7 @@ import logging
 import select
 import socket
 import ssl
+import time
 from collections.abc import Iterable
 
 from smarkets.errors import (
@@ -24,7 +25,7 @@ from smarkets.errors import (
     SocketTimeout,
     TLSError,
 )
-from smarkets.framing import FrameDecoder, encode_frame
+from smarkets.framing import FrameDecoder, encode_frames
 from smarkets.settings import SessionSettings
 
 __all__ = ["SessionSocket"]
@@ -42,6 +43,10 @@ _CLOSED_ERRORS = (
     ssl.SSLEOFError,
 )
 
+# What a non-blocking socket raises when it cannot go on without waiting (TLS may need to
+# read in order to write, and the other way round).
+_WOULD_BLOCK = (BlockingIOError, ssl.SSLWantReadError, ssl.SSLWantWriteError)
+
 
 class SessionSocket:
     """One connection to ``settings.host:settings.port`` with framed payloads.
@@ -51,6 +56,11 @@ class SessionSocket:
     ``settings.ssl_kwargs['ca_file']``).  ``TCP_NODELAY`` is set, and every
     blocking operation is limited by ``settings.socket_timeout``.
 
+    Once connected, the socket is non-blocking and this class does the waiting
+    itself (``poll``), only when an operation cannot complete at once.  A socket
+    with a timeout would ask the kernel before every ``send`` and ``recv``
+    whether it may go ahead: an extra system call each, on the latency path.
+
     Not thread-safe by itself: :class:`~smarkets.session.Session` serialises
     access to it.
     """
@@ -58,6 +68,9 @@ class SessionSocket:
     def __init__(self, settings: SessionSettings) -> None:
         self.settings = settings
         self._sock: socket.socket | None = None
+        self._tls = False
+        # poll() object watching the connected socket for input (see wait_readable).
+        self._poller: select.poll | None = None
         self._decoder = FrameDecoder(settings.max_payload_size)
         self._host = settings.host
         self._port = settings.port
@@ -114,10 +127,15 @@ class SessionSocket:
         try:
             raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             sock = self._wrap(raw) if settings.ssl else raw
+            sock.setblocking(False)  # waits are ours from now on: see the class docstring
+            poller = select.poll()
+            poller.register(sock, select.POLLIN)
         except BaseException:
             raw.close()
             raise
         self._sock = sock
+        self._tls = isinstance(sock, ssl.SSLSocket)
+        self._poller = poller
         self._decoder = FrameDecoder(settings.max_payload_size)
         log.info("connected to %s", address)
 
@@ -171,6 +189,7 @@ class SessionSocket:
         sock, self._sock = self._sock, None
         if sock is None:
             return
+        self._poller = None
         log.info("closing the connection to %s", self.address)
         try:
             sock.close()
@@ -184,18 +203,30 @@ class SessionSocket:
             raise SocketError(f"not connected to {self.address}", self._host, self._port)
         return self._sock
 
-    def send_payloads(self, payloads: Iterable[bytes]) -> None:
-        """Frame every payload and write them all in one ``sendall``.
+    @staticmethod
+    def _wait(sock: socket.socket, reading: bool, deadline: float) -> bool:
+        """Wait until ``sock`` is readable (or writable); False once past ``deadline``."""
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return False
+        poller = select.poll()
+        poller.register(sock, select.POLLIN if reading else select.POLLOUT)
+        return bool(poller.poll(remaining * 1000.0))
 
-        A write that fails part-way leaves the stream unusable, so the
-        connection is closed before the error is raised.
+    def send_payloads(self, payloads: Iterable[bytes]) -> None:
+        """Frame every payload and write them all at once.
+
+        One ``send`` when the kernel takes everything, as it does unless the peer has
+        stopped reading; otherwise the rest goes out as it can, within
+        ``settings.socket_timeout``.  A write that fails part-way leaves the stream
+        unusable, so the connection is closed before the error is raised.
         """
         sock = self._require()
-        data = b"".join([encode_frame(payload) for payload in payloads])
+        data = encode_frames(payloads)
         if not data:
             return
         try:
-            sock.sendall(data)
+            self._send_all(sock, data)
         except TimeoutError as exc:
             self.close()
             raise SocketTimeout(
@@ -216,28 +247,49 @@ class SessionSocket:
                 f"writing to {self.address} failed: {exc}", self._host, self._port
             ) from exc
 
+    def _send_all(self, sock: socket.socket, data: bytes) -> None:
+        try:
+            sent = sock.send(data)
+        except _WOULD_BLOCK as exc:
+            sent, reading = 0, isinstance(exc, ssl.SSLWantReadError)
+        else:
+            if sent == len(data):
+                return
+            reading = False
+        # The kernel's buffer is full (the peer is slow to read): send the rest as it goes.
+        deadline = time.monotonic() + self.settings.socket_timeout
+        view = memoryview(data)[sent:]
+        while view:
+            if not self._wait(sock, reading, deadline):
+                raise TimeoutError
+            try:
+                view = view[sock.send(view) :]
+            except _WOULD_BLOCK as exc:
+                reading = isinstance(exc, ssl.SSLWantReadError)
+
     def wait_readable(self, timeout: float | None) -> bool:
         """Wait up to ``timeout`` seconds (``None``: forever) for input; True if there is some.
 
-        Counts bytes TLS has already decrypted, which ``select`` cannot see.
+        Counts bytes TLS has already decrypted, which ``poll`` cannot see.
         Returns True at once when not connected, so that the next
         :meth:`recv_payloads` reports it.
         """
         sock = self._sock
-        if sock is None:
+        poller = self._poller
+        if sock is None or poller is None:
             return True
-        if isinstance(sock, ssl.SSLSocket) and sock.pending():
+        if self._tls and sock.pending():  # type: ignore[attr-defined]
             return True
-        if timeout is not None and timeout < 0:
-            timeout = 0
+        if timeout is not None:
+            # poll() takes milliseconds (rounded up; never negative, which means forever).
+            timeout = timeout * 1000.0 if timeout > 0 else 0
         try:
-            readable, _, _ = select.select([sock], [], [], timeout)
+            return bool(poller.poll(timeout))
         except (OSError, ValueError):
             return True  # closed under us: let recv_payloads say how
-        return bool(readable)
 
     def recv_payloads(self) -> list[bytes]:
-        """Read once (blocking up to the socket timeout); return the payloads completed.
+        """Read once (waiting up to the socket timeout); return the payloads completed.
 
         May return ``[]`` when only part of a frame arrived.  Raises
         :class:`~smarkets.errors.ConnectionClosed` when the server closed the
@@ -249,7 +301,19 @@ class SessionSocket:
         """
         sock = self._require()
         try:
-            data = sock.recv(RECV_SIZE)
+            try:
+                data = sock.recv(RECV_SIZE)
+            except _WOULD_BLOCK as exc:
+                # Nothing yet (after wait_readable, only part of a TLS record): wait as a
+                # blocking read would, then read once more.
+                reading = not isinstance(exc, ssl.SSLWantWriteError)
+                deadline = time.monotonic() + self.settings.socket_timeout
+                if not self._wait(sock, reading, deadline):
+                    raise TimeoutError from None
+                try:
+                    data = sock.recv(RECV_SIZE)
+                except _WOULD_BLOCK:
+                    return []
         except TimeoutError as exc:
             raise SocketTimeout(
                 f"nothing received from {self.address} in {self.settings.socket_timeout:g}s",

@@ -21,12 +21,20 @@ from smarkets.session_core import (
     DEFAULT_LOGIN_TIMEOUT,
 )
 
-__all__ = ["DEFAULT_PORT", "DEFAULT_SOCKET_TIMEOUT", "Secret", "SessionSettings"]
+__all__ = [
+    "DEFAULT_PORT",
+    "DEFAULT_REPLAY_LIMIT",
+    "DEFAULT_SOCKET_TIMEOUT",
+    "Secret",
+    "SessionSettings",
+]
 
 #: The streaming API's port (PROTOCOL.md section 1).
 DEFAULT_PORT = 3701
 #: Seconds a read waits for something to arrive before raising SocketTimeout.
 DEFAULT_SOCKET_TIMEOUT = 30.0
+#: Sent payloads kept to answer the server's replay requests (the sandbox keeps as many).
+DEFAULT_REPLAY_LIMIT = 100_000
 
 #: Keys ``ssl_kwargs`` may hold.
 SSL_KWARGS = frozenset({"ca_file", "cafile", "capath", "context", "certfile", "keyfile"})
@@ -99,10 +107,14 @@ class SessionSettings:
     * ``heartbeat_interval`` (15 s), ``heartbeat_timeout`` (45 s),
       ``login_timeout`` (10 s): the session timers of PROTOCOL.md section 4.
     * ``max_payload_size`` (1 MiB): a larger incoming frame is a protocol error.
-    * ``replay_limit`` (``None``): how many sent payloads are kept to answer the
-      server's REPLAY requests; ``None`` keeps every one for the session's life
-      (memory grows with what the session sends).  A replay request reaching
-      further back than what is kept ends the session.
+    * ``replay_limit`` (100,000): how many sent payloads are kept to answer the
+      server's REPLAY requests.  The server only asks for what it never received:
+      what was still in flight when a connection failed, and what was sent while
+      reconnecting; the latest 100,000 payloads cover that with room to spare, in
+      about 10 MiB at most for orders (~50 bytes each).  ``None`` keeps every one
+      for the session's life (memory grows with what the session sends, ~70 MiB
+      per million orders).  A replay request reaching further back than what is
+      kept ends the session.
     """
 
     _FIELDS = (
@@ -149,7 +161,7 @@ class SessionSettings:
         heartbeat_timeout: float = DEFAULT_HEARTBEAT_TIMEOUT,
         login_timeout: float = DEFAULT_LOGIN_TIMEOUT,
         max_payload_size: int = DEFAULT_MAX_PAYLOAD_SIZE,
-        replay_limit: int | None = None,
+        replay_limit: int | None = DEFAULT_REPLAY_LIMIT,
     ) -> None:
         self.username = username
         self.password = password

@@ -20,7 +20,7 @@ def test_defaults() -> None:
     assert (s.username, s.password, s.cookie) == ("alice", SECRET, None)
     assert (s.host, s.port, s.ssl, s.ssl_kwargs) == ("localhost", 3701, True, {})
     assert s.max_payload_size == 1 << 20
-    assert s.replay_limit is None
+    assert s.replay_limit == 100_000
     assert s.socket_timeout > 0
     assert s.heartbeat_timeout > s.heartbeat_interval > 0
     assert s.login_timeout > 0
