@@ -11,11 +11,25 @@ A trading script::
     client.flush()
     client.read()
     client.logout()
+
+A session that survives a dropped connection (it reconnects and resumes by itself) and the
+death of the process (``alice.session`` keeps it; the next run resumes it)::
+
+    session = smarkets.Session(
+        settings,
+        reconnect=smarkets.ReconnectPolicy(),
+        state_store=smarkets.FileStateStore("alice.session"),
+    )
+
+The names below are the ones a script needs: the client and its session, settings and
+orders, the market books, reconnecting, the state store, the journal, ids, and every
+exception of :mod:`smarkets.errors` with those of the modules that define their own.
 """
 
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as _version
 
+from smarkets.book import Books, ContractBook, MarketBook, UnknownContractError
 from smarkets.client import Smarkets
 from smarkets.errors import (
     ConnectError,
@@ -45,7 +59,9 @@ from smarkets.ids import (
     uuid128_to_int,
     uuid128_to_str,
 )
+from smarkets.journal import Journal, JournalError, read_journal
 from smarkets.orders import Order
+from smarkets.reconnect import ConnectionEvent, ConnectionState, ReconnectPolicy
 from smarkets.session import Session
 from smarkets.session_socket import SessionSocket
 from smarkets.settings import SessionSettings
@@ -60,19 +76,27 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 uuid_to_str = uuid128_to_str
 
 __all__ = [
+    "Books",
     "ConnectError",
     "ConnectionClosed",
+    "ConnectionEvent",
+    "ConnectionState",
+    "ContractBook",
     "Error",
     "FileStateStore",
     "HeartbeatTimeoutError",
     "InvalidIdError",
     "InvalidOrderError",
+    "Journal",
+    "JournalError",
     "LoggedOutError",
     "LoginError",
     "LoginTimeoutError",
+    "MarketBook",
     "NotLoggedInError",
     "Order",
     "ProtocolError",
+    "ReconnectPolicy",
     "SavedSession",
     "Session",
     "SessionEndedError",
@@ -84,10 +108,12 @@ __all__ = [
     "SocketTimeout",
     "StateStoreError",
     "TLSError",
+    "UnknownContractError",
     "UnknownHandlerError",
     "UnknownSessionError",
     "__version__",
     "int_to_uuid128",
+    "read_journal",
     "str_to_int",
     "str_to_uuid128",
     "uuid128_to_int",
