@@ -167,12 +167,16 @@ def _short(full_name: str) -> str:
     return full_name.lstrip(".").removeprefix("smarkets.")
 
 
-def _table(
-    headers: list[str], widths: list[int], rows: list[list[list[nodes.Node]]]
+def table(
+    headers: list[str],
+    widths: list[int],
+    rows: list[list[list[nodes.Node]]],
+    classes: tuple[str, ...] = (),
 ) -> nodes.table:
-    table = nodes.table(classes=["protobuf-schema"])
+    """A docutils table: a header row, then one row of cells (lists of nodes) per row."""
+    result = nodes.table(classes=list(classes))
     group = nodes.tgroup(cols=len(headers))
-    table += group
+    result += group
     for width in widths:
         group += nodes.colspec(colwidth=width)
     head = nodes.thead()
@@ -190,7 +194,7 @@ def _table(
             entry.extend(cell)
             row += entry
         body += row
-    return table
+    return result
 
 
 class ProtobufSchema(Directive):
@@ -290,10 +294,11 @@ class ProtobufSchema(Directive):
                 ]
             )
         if rows:
-            section += _table(
+            section += table(
                 ["field", "code", "type", "label", "default", "comment"],
                 [16, 5, 14, 8, 12, 45],
                 rows,
+                classes=("protobuf-schema",),
             )
         else:
             section += nodes.paragraph("", "No fields.")
@@ -318,7 +323,9 @@ class ProtobufSchema(Directive):
                     _paragraphs(location),
                 ]
             )
-        section += _table(["value", "number", "comment"], [40, 8, 52], rows)
+        section += table(
+            ["value", "number", "comment"], [40, 8, 52], rows, classes=("protobuf-schema",)
+        )
         return section
 
 

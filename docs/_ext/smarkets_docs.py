@@ -25,6 +25,7 @@ from typing import Any
 
 from docutils import nodes
 from docutils.parsers.rst import Directive, directives
+from protoref import table as _table
 from sphinx import addnodes
 
 #: Width of the rendered ``--help`` text.
@@ -63,30 +64,6 @@ def _xref(target: str, text: str, reftype: str = "obj") -> addnodes.pending_xref
         refwarn=True,
         **{"py:module": None, "py:class": None},
     )
-
-
-def _table(headers: list[str], widths: list[int], rows: list[list[Cell]]) -> nodes.table:
-    table = nodes.table()
-    group = nodes.tgroup(cols=len(headers))
-    table += group
-    for width in widths:
-        group += nodes.colspec(colwidth=width)
-    head = nodes.thead()
-    group += head
-    row = nodes.row()
-    for header in headers:
-        row += nodes.entry("", nodes.paragraph("", header))
-    head += row
-    body = nodes.tbody()
-    group += body
-    for cells in rows:
-        row = nodes.row()
-        for cell in cells:
-            entry = nodes.entry()
-            entry.extend(cell)
-            row += entry
-        body += row
-    return table
 
 
 def _lit(text: str) -> Cell:
