@@ -181,7 +181,9 @@ class Journal:
             self._file.truncate(end)
             self._file.seek(end)
         else:
-            self._file = open(self.path, "wb")
+            # Owner-only, like the state store: a journal holds the trading history.
+            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            self._file = os.fdopen(fd, "wb")
             self._file.write(encode_frame(MAGIC))
             self._file.flush()
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import random
+import stat
 import time
 from pathlib import Path
 from typing import Any
@@ -139,6 +141,17 @@ def _journal_with_records(path: Path, count: int = 3) -> bytes:
     with Journal(path) as journal:
         journal.record_in([quotes_payload(seq).SerializeToString() for seq in range(1, count + 1)])
     return path.read_bytes()
+
+
+def test_journal_file_is_owner_only(tmp_path: Path) -> None:
+    # It holds the trading history: readable by its owner alone, whatever the umask.
+    path = tmp_path / "session.journal"
+    old = os.umask(0o022)
+    try:
+        Journal(path).close()
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
 def test_truncated_journal_is_reported(tmp_path: Path) -> None:
