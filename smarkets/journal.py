@@ -68,6 +68,13 @@ from smarkets.errors import Error, ProtocolError, UnknownHandlerError
 from smarkets.framing import FrameDecoder, encode_frame
 from smarkets.proto import eto_pb2, seto_pb2
 from smarkets.redact import redacted
+from smarkets.session_core import (
+    Received,
+    ReplayStore,
+    Role,
+    SessionCore,
+    SessionState,
+)
 
 __all__ = [
     "DIRECTIONS",
@@ -92,7 +99,6 @@ MAX_RECORD_SIZE = 64 << 20
 _READ_SIZE = 1 << 16
 
 _PAYLOAD_LOGIN = seto_pb2.PAYLOAD_LOGIN
-_PAYLOAD_ETO = seto_pb2.PAYLOAD_ETO
 
 PathLike = str | os.PathLike[str]
 
@@ -391,57 +397,83 @@ def _dispatcher(target: Target) -> Callable[[seto_pb2.Payload], None]:
     )
 
 
+class _NoReplayStore(ReplayStore):
+    """A replay store that keeps nothing and never refuses: the replay core's answers to
+    the server's REPLAY requests are discarded anyway, and must not end its session."""
+
+    def __len__(self) -> int:
+        return 1
+
+    def append(self, seq: int, data: bytes | None) -> None:
+        pass
+
+    def since(self, seq: int) -> Iterator[tuple[int, bytes | None]]:
+        return iter(())
+
+
 class _Sequencer:
-    """Which received payloads the live session delivered (the session core's rules)."""
+    """Which received payloads the live session delivered.
+
+    A client :class:`~smarkets.session_core.SessionCore` is fed the recorded payloads as
+    the live one was, so a replay follows the very rules the live session did (they live in
+    :mod:`smarkets.session_core` only); whatever that core would send back is discarded.
+    """
 
     def __init__(self) -> None:
-        self.inseq: int | None = 1
-        self.logging_in = False
-        self.closed = False
+        self._core: SessionCore | None = None
+        self._infer_inseq = False
+        self._dropped = False  # the live connection ended on a bad payload
+        self._saved: tuple[str | None, int] | None = None  # from the last session record
 
     def session(self, record: JournalRecord) -> None:
-        self.inseq = record.seq
-        self.logging_in = True
-        self.closed = False
+        self._saved = (record.payload.decode("utf-8") or None, record.seq)
 
     def sent(self, payload: seto_pb2.Payload, marked: bool) -> None:
         eto = payload.eto_payload
-        if payload.type == _PAYLOAD_LOGIN and eto.type == eto_pb2.PAYLOAD_LOGIN:
-            self.logging_in = True
-            self.closed = False
-            if not marked:  # no session record (a journal written by hand): infer
-                self.inseq = None if eto.login.session else 1
+        if payload.type != _PAYLOAD_LOGIN or eto.type != eto_pb2.PAYLOAD_LOGIN:
+            return
+        session_id = (eto.login.session if eto.HasField("login") else "") or None
+        if marked and self._saved is not None:
+            inseq: int | None = self._saved[1]
+        else:  # no session record (a journal written by hand): infer
+            inseq = None if session_id else 1
+        self._start(session_id, inseq, eto.seq, payload.login)
 
-    def delivered(self, payload: seto_pb2.Payload) -> bool:
-        if self.closed:
+    def _start(
+        self, session_id: str | None, inseq: int | None, outseq: int, login: seto_pb2.Login
+    ) -> None:
+        # inseq None: a resumed session whose numbers were not recorded; the first payload
+        # received then sets it (see delivered).
+        state = SessionState(session_id, inseq or 1, outseq, _NoReplayStore())
+        core = SessionCore(Role.CLIENT, state, now=0.0)
+        core.login(login, 0.0)
+        core.payloads_to_send()
+        self._core = core
+        self._infer_inseq = inseq is None
+        self._dropped = False
+
+    def delivered(self, payload: seto_pb2.Payload, data: bytes) -> bool:
+        core = self._core
+        if core is None:  # received before any recorded login: a new session
+            self._start(None, 1, 1, seto_pb2.Login())
+            core = self._core
+            assert core is not None
+        if self._dropped:
             return False
-        eto = payload.eto_payload
-        seq = eto.seq
-        if self.inseq is None:
-            self.inseq = seq  # a resumed session whose numbers were not recorded
-        inseq = self.inseq
-        ptype = payload.type
-        if ptype == _PAYLOAD_ETO or ptype == _PAYLOAD_LOGIN or eto.type == eto_pb2.PAYLOAD_GAPFILL:
-            if seq < inseq and not self.logging_in:
-                return False
-            if seq == inseq:
-                self.inseq = inseq + 1
-            if eto.type == eto_pb2.PAYLOAD_GAPFILL or eto.is_replay:
-                return False
-            etype = eto.type
-            if etype == eto_pb2.PAYLOAD_LOGIN_RESPONSE:
-                if not self.logging_in:
-                    return False
-                self.logging_in = False
-            elif etype == eto_pb2.PAYLOAD_LOGIN:
-                return False
-            elif etype == eto_pb2.PAYLOAD_LOGOUT:
-                self.closed = True
-            return True
-        if seq == inseq:
-            self.inseq = inseq + 1
-            return True
-        return False
+        if self._infer_inseq:
+            core.session.inseq = payload.eto_payload.seq
+            self._infer_inseq = False
+        try:
+            events = core.receive_payloads([data], 0.0)
+        except ProtocolError:
+            self._dropped = True  # the live session dropped the connection here
+            return False
+        core.payloads_to_send()
+        return any(type(event) is Received for event in events)
+
+    def close(self) -> None:
+        """A received payload did not parse: the live connection ended there."""
+        self._dropped = True
 
 
 def replay(path: PathLike, target: Target, direction: str = "in") -> int:
@@ -482,7 +514,7 @@ def replay(path: PathLike, target: Target, direction: str = "in") -> int:
         except DecodeError:
             log.warning("undecodable %s payload in %s (seq %d): skipped", kind, path, record.seq)
             if kind == "in":
-                sequencer.closed = True
+                sequencer.close()
             continue
         if kind == "out":
             sequencer.sent(payload, marked)
@@ -492,7 +524,7 @@ def replay(path: PathLike, target: Target, direction: str = "in") -> int:
                 dispatch(payload)
                 count += 1
             continue
-        if sequencer.delivered(payload) and want_in:
+        if sequencer.delivered(payload, record.payload) and want_in:
             dispatch(payload)
             count += 1
     return count
