@@ -445,10 +445,7 @@ class SessionCore:
         """
         if self.state is not State.LOGGED_IN:
             raise ProtocolError(f"cannot send while {self.state.value}")
-        seq = self._send(payload, now)
-        if self._detached:
-            self._out.clear()  # no connection: the replay store has it
-        return seq
+        return self._send(payload, now)
 
     def send_serialized(self, body: bytes, now: float, *, session_level: bool = False) -> int:
         """Like :meth:`send`, for a payload serialised once for many sessions; return its seq.
@@ -462,25 +459,33 @@ class SessionCore:
         """
         if self.state is not State.LOGGED_IN:
             raise ProtocolError(f"cannot send while {self.state.value}")
-        session = self.session
-        seq = session.outseq
+        seq = self._next_seq()
+        data = body + _seq_suffix(seq)
+        self._numbered(seq, data, session_level, now)
+        if wire_log.isEnabledFor(logging.DEBUG):
+            wire_log.debug("%s sent %s", self.role.value, describe(Payload.FromString(data)))
+        return seq
+
+    def _next_seq(self) -> int:
+        seq = self.session.outseq
         if seq > _MAX_SEQ:
             raise ProtocolError("sequence numbers exhausted: the session must end")
-        data = body + _seq_suffix(seq)
+        return seq
+
+    def _numbered(self, seq: int, data: bytes, session_level: bool, now: float) -> None:
+        """Keep payload ``seq`` for replay, move outseq on and queue it for the transport.
+
+        A detached core has no transport: the replay store alone keeps what it sends.
+        """
+        session = self.session
         session.sent.append(seq, None if session_level else data)
         session.outseq = seq + 1
         if not self._detached:
             self._out.append(data)
         self._last_sent = now
-        if wire_log.isEnabledFor(logging.DEBUG):
-            wire_log.debug("%s sent %s", self.role.value, describe(Payload.FromString(data)))
-        return seq
 
     def _send(self, payload: Payload, now: float) -> int:
-        session = self.session
-        seq = session.outseq
-        if seq > _MAX_SEQ:
-            raise ProtocolError("sequence numbers exhausted: the session must end")
+        seq = self._next_seq()
         eto = payload.eto_payload
         eto.seq = seq
         if not eto.HasField("type"):
@@ -490,11 +495,7 @@ class SessionCore:
         except Exception as exc:  # EncodeError: a required field is missing
             raise ProtocolError(f"cannot encode payload: {exc}") from exc
         ptype = payload.type
-        session_level = ptype == _PAYLOAD_ETO or ptype == _PAYLOAD_LOGIN
-        session.sent.append(seq, None if session_level else data)
-        session.outseq = seq + 1
-        self._out.append(data)
-        self._last_sent = now
+        self._numbered(seq, data, ptype == _PAYLOAD_ETO or ptype == _PAYLOAD_LOGIN, now)
         if wire_log.isEnabledFor(logging.DEBUG):
             wire_log.debug("%s sent %s", self.role.value, describe(payload))
         return seq
