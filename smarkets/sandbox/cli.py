@@ -55,11 +55,14 @@ from smarkets.sandbox.accounts import (
 from smarkets.sandbox.catalogue import CatalogueError, MarketSpec, default_markets, load_markets
 from smarkets.sandbox.server import SandboxServer, ServerConfig
 
+# The server's own defaults, so the options cannot drift from them.
+_DEFAULTS = ServerConfig()
+
 __all__ = ["AdminConsole", "add_arguments", "build_parser", "main", "run"]
 
 _log = logging.getLogger("smarkets.sandbox.cli")
 
-DEFAULT_PORT = 3701
+DEFAULT_PORT = _DEFAULTS.port
 #: What the readiness line contains, followed by ``HOST:PORT``.
 LISTENING = "listening on"
 #: What the CA file line starts with.
@@ -109,7 +112,7 @@ def _port(text: str) -> int:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the sandbox's options to ``parser`` (shared by both command lines)."""
     net = parser.add_argument_group("network")
-    net.add_argument("--host", default="127.0.0.1", help="address to listen on (%(default)s)")
+    net.add_argument("--host", default=_DEFAULTS.host, help="address to listen on (%(default)s)")
     net.add_argument(
         "--port", type=_port, default=DEFAULT_PORT, help="port (%(default)s; 0 picks a free one)"
     )
@@ -151,7 +154,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     session.add_argument(
         "--heartbeat-interval",
         type=_positive_float,
-        default=15.0,
+        default=_DEFAULTS.heartbeat_interval,
         metavar="SECONDS",
         help="send a heartbeat after this long without sending (%(default)s)",
     )
@@ -164,28 +167,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     session.add_argument(
         "--login-timeout",
         type=_positive_float,
-        default=10.0,
+        default=_DEFAULTS.login_timeout,
         metavar="SECONDS",
         help="time a new connection has to log in (%(default)s)",
     )
     session.add_argument(
         "--session-expiry",
         type=_non_negative_float,
-        default=300.0,
+        default=_DEFAULTS.session_expiry,
         metavar="SECONDS",
         help="how long a session whose connection dropped can be resumed (%(default)s)",
     )
     session.add_argument(
         "--replay-limit",
         type=_int_at_least(1),
-        default=100_000,
+        default=_DEFAULTS.replay_limit,
         metavar="N",
         help="payloads kept per session to answer replay requests (%(default)s)",
     )
     session.add_argument(
         "--throttle",
         type=_non_negative_float,
-        default=1000.0,
+        default=_DEFAULTS.throttle_rate,
         metavar="RATE",
         help="requests per second a session may send, bursts of twice that (%(default)s;"
         " 0: no limit); beyond it the server stops reading until the budget refills",
@@ -193,7 +196,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     session.add_argument(
         "--max-payload-size",
         type=_int_at_least(1),
-        default=1 << 20,
+        default=_DEFAULTS.max_payload_size,
         metavar="BYTES",
         help="largest frame accepted (%(default)s)",
     )
@@ -201,7 +204,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     limits.add_argument(
         "--max-connections",
         type=_int_at_least(1),
-        default=1000,
+        default=_DEFAULTS.max_connections,
         metavar="N",
         help="connections served at once; the login of any other is refused with"
         " SERVICE_TEMPORARILY_UNAVAILABLE (%(default)s)",
@@ -209,7 +212,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     limits.add_argument(
         "--max-write-buffer",
         type=_int_at_least(1),
-        default=64 << 20,
+        default=_DEFAULTS.max_write_buffer,
         metavar="BYTES",
         help="unsent bytes a client that does not read may pile up before its connection is"
         " dropped; its session stays resumable (%(default)s)",
@@ -217,7 +220,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     limits.add_argument(
         "--socket-send-buffer",
         type=_int_at_least(0),
-        default=0,
+        default=_DEFAULTS.socket_send_buffer,
         metavar="BYTES",
         help="each connection's kernel send buffer (SO_SNDBUF); 0 leaves the system's, which"
         " can grow to several MiB per connection (%(default)s)",
@@ -225,14 +228,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     limits.add_argument(
         "--login-workers",
         type=_int_at_least(1),
-        default=2,
+        default=_DEFAULTS.login_workers,
         metavar="N",
         help="threads checking passwords, off the event loop (%(default)s)",
     )
     limits.add_argument(
         "--max-pending-logins",
         type=_int_at_least(1),
-        default=64,
+        default=_DEFAULTS.max_pending_logins,
         metavar="N",
         help="password checks waiting or running at once; a login beyond is refused with"
         " SERVICE_TEMPORARILY_UNAVAILABLE (%(default)s)",
@@ -240,7 +243,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     limits.add_argument(
         "--max-open-orders",
         type=_int_at_least(0),
-        default=1000,
+        default=_DEFAULTS.max_open_orders,
         metavar="N",
         help="open (resting) orders one account may have; an order beyond is rejected with"
         " LIMIT_EXCEEDED, an IMMEDIATE_OR_CANCEL one (it never rests) never is (%(default)s)",

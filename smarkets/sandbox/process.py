@@ -31,7 +31,11 @@ from pathlib import Path
 from typing import Any
 
 from smarkets.sandbox.accounts import DEFAULT_ACCOUNTS
+from smarkets.sandbox.cli import CA_LINE, LISTENING
 from smarkets.sandbox.server import Balance
+
+# What the sandbox prints when it is ready, as the CLI writes it.
+_LISTENING_TEXT = f"{LISTENING} "
 
 __all__ = ["SandboxAdminError", "SandboxProcess", "SandboxStartError"]
 
@@ -42,8 +46,6 @@ COMMAND_TIMEOUT = 10.0
 #: Seconds to wait for the process to exit after SIGTERM before killing it.
 STOP_TIMEOUT = 10.0
 
-_LISTENING = "listening on "
-_CA_LINE = "CA certificate: "
 _EOF = object()
 
 
@@ -166,10 +168,10 @@ class SandboxProcess:
                 )
             assert isinstance(line, str)
             self.startup_lines.append(line)
-            if line.startswith(_CA_LINE):
-                self.ca_file = line[len(_CA_LINE) :].strip()
-            elif _LISTENING in line:
-                address = line.split(_LISTENING, 1)[1].split()[0]
+            if line.startswith(CA_LINE):
+                self.ca_file = line[len(CA_LINE) :].strip()
+            elif _LISTENING_TEXT in line:
+                address = line.split(_LISTENING_TEXT, 1)[1].split()[0]
                 host, _, port = address.rpartition(":")
                 self.host = host.strip("[]")
                 self.port = int(port)

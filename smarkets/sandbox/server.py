@@ -686,7 +686,7 @@ class SandboxServer:
             Role.SERVER,
             now=self.loop.time(),
             heartbeat_interval=config.heartbeat_interval,
-            heartbeat_timeout=config.heartbeat_timeout or 3 * config.heartbeat_interval,
+            heartbeat_timeout=config.heartbeat_timeout,
             login_timeout=config.login_timeout,
         )
         if self._closing:
@@ -920,7 +920,7 @@ class SandboxServer:
         state = SessionState(session_id=self._new_session_id(), sent=self._replay_store())
         bucket = None
         if self.config.throttle_rate:
-            burst = self.config.throttle_burst or 2 * self.config.throttle_rate
+            burst = self.config.throttle_burst
             bucket = TokenBucket(self.config.throttle_rate, burst, now)
         session = ServerSession(state, username, account_id, bucket)
         session.connection = conn
@@ -1174,9 +1174,7 @@ class SandboxServer:
             _log.debug("session %s cannot send now (%s): dropped", session.session_id, exc)
             return
         conn = session.connection
-        if conn is None:
-            core.payloads_to_send()  # parked: the replay store has it
-        else:
+        if conn is not None:  # parked: the detached core queued nothing, its store has it
             self._dirty[conn] = None
 
     def _send_serialized(self, session: ServerSession, body: bytes, now: float) -> None:
@@ -1190,9 +1188,7 @@ class SandboxServer:
             _log.debug("session %s cannot send now (%s): dropped", session.session_id, exc)
             return
         conn = session.connection
-        if conn is None:
-            core.payloads_to_send()  # parked: the replay store has it
-        else:
+        if conn is not None:  # parked: the detached core queued nothing, its store has it
             self._dirty[conn] = None
 
     def _flush(self) -> None:
