@@ -33,7 +33,8 @@ from _connect import add_connection_arguments, session_settings
 import smarkets
 from smarkets.book import ContractBook
 from smarkets.proto import eto_pb2, seto_pb2
-from smarkets.watch import MarketInfo, amount_text, price_text
+from smarkets.units import amount_text, price_text
+from smarkets.watch import MarketInfo
 
 
 def level_text(level: Any) -> str:

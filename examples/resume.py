@@ -56,7 +56,8 @@ from _connect import add_connection_arguments, session_settings
 import smarkets
 from smarkets.proto import seto_pb2
 from smarkets.session_core import is_session_level
-from smarkets.watch import MarketInfo, amount_text, price_text
+from smarkets.units import amount_text, price_text
+from smarkets.watch import MarketInfo
 
 #: Levels of one side shown per update line.
 SHOWN_LEVELS = 2

@@ -35,7 +35,8 @@ from smarkets.errors import Error, InvalidIdError, SettingsError
 from smarkets.proto import seto_pb2
 from smarkets.session import Session
 from smarkets.settings import DEFAULT_PORT, DEFAULT_SOCKET_TIMEOUT, SessionSettings
-from smarkets.watch import Watch, amount_text, money_text, price_text
+from smarkets.units import amount_text, money_text, price_text
+from smarkets.watch import Watch
 
 __all__ = [
     "PASSWORD_VARIABLE",

@@ -24,7 +24,6 @@ import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any, TextIO
 
 from smarkets import ids
@@ -41,6 +40,7 @@ from smarkets.errors import (
 )
 from smarkets.proto import seto_pb2
 from smarkets.session import Received
+from smarkets.units import amount_text, money_text, price_text
 
 __all__ = [
     "MarketInfo",
@@ -63,46 +63,11 @@ RETRY_DELAYS = (0.5, 1.0, 2.0, 5.0, 10.0)
 # Least widths of the columns, so that the table does not jump about as prices change.
 _MIN_WIDTHS = (16, 7, 9, 7, 9, 18, 10)
 
-_CURRENCY_SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$"}
 _STATUS_NAMES = {
     seto_pb2.MARKET_STATUS_OPEN: "open",
     seto_pb2.MARKET_STATUS_HALTED: "HALTED",
     seto_pb2.MARKET_STATUS_SETTLED: "SETTLED",
 }
-
-
-# -- number formats ---------------------------------------------------------------------------
-
-
-def price_text(price: int) -> str:
-    """A price in basis points as percent odds: ``2500`` → ``'25.00%'``."""
-    return f"{price // 100}.{price % 100:02d}%"
-
-
-def amount_text(amount: int, places: int | None = None) -> str:
-    """A quantity or sum in 1/10,000 units, with thousands separators: ``12345678`` →
-    ``'1,234.5678'``, ``400000`` → ``'40.00'``.
-
-    ``places`` is 2 or 4; by default 2, or 4 when the amount splits a penny, so
-    that what is shown is always exact.
-    """
-    if places is None:
-        places = 4 if amount % 100 else 2
-    value = Decimal(amount).scaleb(-4)
-    return f"{value:,.{places}f}"
-
-
-def money_text(amount: int, currency: str = "GBP", places: int | None = None) -> str:
-    """Money in 1/10,000 units as currency: ``(12345600, 'GBP')`` → ``'£1,234.56'``.
-
-    Currencies without a known symbol are written out: ``'1,234.56 CHF'``.
-    """
-    text = amount_text(abs(amount), places)
-    sign = "-" if amount < 0 else ""
-    symbol = _CURRENCY_SYMBOLS.get(currency)
-    if symbol is None:
-        return f"{sign}{text} {currency}"
-    return f"{sign}{symbol}{text}"
 
 
 # -- the screen -----------------------------------------------------------------------------

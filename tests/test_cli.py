@@ -15,7 +15,8 @@ from smarkets import cli
 from smarkets.book import Books
 from smarkets.proto import seto_pb2
 from smarkets.sandbox.process import SandboxProcess
-from smarkets.watch import MarketInfo, amount_text, money_text, price_text, render
+from smarkets.units import amount_text, money_text, price_text
+from smarkets.watch import MarketInfo, render
 
 CLIENT_COMMANDS = ("watch", "account", "orders")
 
