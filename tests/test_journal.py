@@ -134,6 +134,36 @@ def test_replay_delivers_what_the_core_delivered(tmp_path: Path, seed: int) -> N
     assert len(delivered) > 10
 
 
+def test_replay_stops_where_a_payload_lacked_required_fields(tmp_path: Path) -> None:
+    """Live, such a payload ended the connection before anything after it was taken: the
+    replay delivers nothing from there on either (until the next login)."""
+    path = tmp_path / "bad.journal"
+    journal = Journal(path)
+    state = SessionState()
+    core = SessionCore(Role.CLIENT, state, now=0.0)
+    core.login(seto_pb2.Login(username="u", password="p"), 0.0)
+    journal.record_out(core.payloads_to_send(), state.inseq)
+    response = session_payload(eto_pb2.PAYLOAD_LOGIN_RESPONSE)
+    response.eto_payload.seq = 1
+    response.eto_payload.login_response.session = "a9999"
+    response.eto_payload.login_response.reset = 2
+    missing = seto_pb2.Payload(type=seto_pb2.PAYLOAD_ORDER_CANCEL)
+    missing.eto_payload.seq = 3
+    missing.order_cancel.SetInParent()  # its required `order` is not set
+    journal.record_in(
+        [
+            response.SerializeToString(),
+            quotes_payload(2).SerializeToString(),
+            missing.SerializePartialToString(),
+            quotes_payload(3).SerializeToString(),
+        ]
+    )
+    journal.close()
+    seen: list[int] = []
+    replay(path, lambda name, payload: seen.append(payload.eto_payload.seq))
+    assert seen == [1, 2]
+
+
 # -- reading bad files -------------------------------------------------------------------------
 
 
