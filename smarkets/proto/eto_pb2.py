@@ -24,25 +24,35 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18smarkets/proto/eto.proto\x12\x0csmarkets.eto\"\xfe\x01\n\x07Payload\x12\x0b\n\x03seq\x18\x01 \x02(\x04\x12\'\n\x04type\x18\x02 \x01(\x0e\x32\x19.smarkets.eto.PayloadType\x12\x18\n\tis_replay\x18\x03 \x01(\x08:\x05\x66\x61lse\x12$\n\x06replay\x18\x04 \x01(\x0b\x32\x14.smarkets.eto.Replay\x12\"\n\x05login\x18\x05 \x01(\x0b\x32\x13.smarkets.eto.Login\x12\x33\n\x0elogin_response\x18\x06 \x01(\x0b\x32\x1b.smarkets.eto.LoginResponse\x12$\n\x06logout\x18\x07 \x01(\x0b\x32\x14.smarkets.eto.Logout\"\x15\n\x06Replay\x12\x0b\n\x03seq\x18\x01 \x02(\x04\"\x18\n\x05Login\x12\x0f\n\x07session\x18\x01 \x02(\t\"J\n\rLoginResponse\x12\x0f\n\x07session\x18\x01 \x02(\t\x12\r\n\x05reset\x18\x02 \x01(\x04\x12\r\n\x05\x65mail\x18\x03 \x01(\t\x12\n\n\x02id\x18\x04 \x01(\x04\"4\n\x06Logout\x12*\n\x06reason\x18\x01 \x01(\x0e\x32\x1a.smarkets.eto.LogoutReason*\xe5\x01\n\x0bPayloadType\x12\x10\n\x0cPAYLOAD_NONE\x10\x01\x12\x10\n\x0cPAYLOAD_PING\x10\x02\x12\x10\n\x0cPAYLOAD_PONG\x10\x03\x12\x13\n\x0fPAYLOAD_GAPFILL\x10\x04\x12\x15\n\x11PAYLOAD_HEARTBEAT\x10\x05\x12\x12\n\x0ePAYLOAD_REPLAY\x10\x06\x12\x11\n\rPAYLOAD_LOGIN\x10\x07\x12\x1a\n\x16PAYLOAD_LOGIN_RESPONSE\x10\x08\x12\x12\n\x0ePAYLOAD_LOGOUT\x10\t\x12\x1d\n\x19PAYLOAD_THROTTLE_EXCEEDED\x10\n*\x9d\x02\n\x0cLogoutReason\x12\x0f\n\x0bLOGOUT_NONE\x10\x01\x12\x1c\n\x18LOGOUT_HEARTBEAT_TIMEOUT\x10\x02\x12\x17\n\x13LOGOUT_CONFIRMATION\x10\x03\x12\x18\n\x14LOGOUT_LOGIN_TIMEOUT\x10\x04\x12\x1e\n\x1aLOGOUT_LOGIN_NOT_FIRST_SEQ\x10\x05\x12\x1a\n\x16LOGOUT_UNKNOWN_SESSION\x10\x06\x12\x17\n\x13LOGOUT_UNAUTHORISED\x10\x07\x12*\n&LOGOUT_SERVICE_TEMPORARILY_UNAVAILABLE\x10\x08\x12\x13\n\x0fLOGOUT_DOWNTIME\x10\t\x12\x15\n\x11LOGOUT_UNVERIFIED\x10\n')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18smarkets/proto/eto.proto\x12\x0csmarkets.eto\"\xb3\x02\n\x07Payload\x12\x0b\n\x03seq\x18\x01 \x02(\x04\x12\'\n\x04type\x18\x02 \x01(\x0e\x32\x19.smarkets.eto.PayloadType\x12\x18\n\tis_replay\x18\x03 \x01(\x08:\x05\x66\x61lse\x12$\n\x06replay\x18\x04 \x01(\x0b\x32\x14.smarkets.eto.Replay\x12\"\n\x05login\x18\x05 \x01(\x0b\x32\x13.smarkets.eto.Login\x12\x33\n\x0elogin_response\x18\x06 \x01(\x0b\x32\x1b.smarkets.eto.LoginResponse\x12$\n\x06logout\x18\x07 \x01(\x0b\x32\x14.smarkets.eto.Logout\x12\x33\n\x0e\x64owntime_alert\x18\x08 \x01(\x0b\x32\x1b.smarkets.eto.DowntimeAlert\"\x15\n\x06Replay\x12\x0b\n\x03seq\x18\x01 \x02(\x04\"\x18\n\x05Login\x12\x0f\n\x07session\x18\x01 \x02(\t\"C\n\rLoginResponse\x12\x0f\n\x07session\x18\x01 \x02(\t\x12\r\n\x05reset\x18\x02 \x01(\x04\x12\x12\n\nextensions\x18\x64 \x01(\r\"4\n\x06Logout\x12*\n\x06reason\x18\x01 \x01(\x0e\x32\x1a.smarkets.eto.LogoutReason\"}\n\rDowntimeAlert\x12-\n\x04type\x18\x01 \x01(\x0e\x32\x1f.smarkets.eto.DowntimeAlertType\x12(\n\x08\x64\x61tetime\x18\x02 \x01(\x0b\x32\x16.smarkets.eto.DateTime\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\"0\n\x04\x44\x61te\x12\x0c\n\x04year\x18\x01 \x02(\r\x12\r\n\x05month\x18\x02 \x02(\r\x12\x0b\n\x03\x64\x61y\x18\x03 \x02(\r\"$\n\x04Time\x12\x0c\n\x04hour\x18\x01 \x02(\r\x12\x0e\n\x06minute\x18\x02 \x02(\r\"N\n\x08\x44\x61teTime\x12 \n\x04\x64\x61te\x18\x01 \x02(\x0b\x32\x12.smarkets.eto.Date\x12 \n\x04time\x18\x02 \x02(\x0b\x32\x12.smarkets.eto.Time*\x81\x02\n\x0bPayloadType\x12\x10\n\x0cPAYLOAD_NONE\x10\x01\x12\x10\n\x0cPAYLOAD_PING\x10\x02\x12\x10\n\x0cPAYLOAD_PONG\x10\x03\x12\x13\n\x0fPAYLOAD_GAPFILL\x10\x04\x12\x15\n\x11PAYLOAD_HEARTBEAT\x10\x05\x12\x12\n\x0ePAYLOAD_REPLAY\x10\x06\x12\x11\n\rPAYLOAD_LOGIN\x10\x07\x12\x1a\n\x16PAYLOAD_LOGIN_RESPONSE\x10\x08\x12\x12\n\x0ePAYLOAD_LOGOUT\x10\t\x12\x1a\n\x16PAYLOAD_DOWNTIME_ALERT\x10\n\x12\x1d\n\x19PAYLOAD_THROTTLE_EXCEEDED\x10\x64*\xc2\x02\n\x0cLogoutReason\x12\x0f\n\x0bLOGOUT_NONE\x10\x01\x12\x1c\n\x18LOGOUT_HEARTBEAT_TIMEOUT\x10\x02\x12\x17\n\x13LOGOUT_CONFIRMATION\x10\x03\x12\x18\n\x14LOGOUT_LOGIN_TIMEOUT\x10\x04\x12\x1e\n\x1aLOGOUT_LOGIN_NOT_FIRST_SEQ\x10\x05\x12\x1a\n\x16LOGOUT_UNKNOWN_SESSION\x10\x06\x12\x17\n\x13LOGOUT_UNAUTHORISED\x10\x07\x12*\n&LOGOUT_SERVICE_TEMPORARILY_UNAVAILABLE\x10\x08\x12\x13\n\x0fLOGOUT_DOWNTIME\x10\t\x12\x1a\n\x16LOGOUT_INVALID_PAYLOAD\x10\x64\x12\x1e\n\x1aLOGOUT_UNSUPPORTED_PAYLOAD\x10\x65*\x96\x01\n\x11\x44owntimeAlertType\x12\x1d\n\x19\x44OWNTIME_ALERT_CONNECTION\x10\x01\x12 \n\x1c\x44OWNTIME_ALERT_FUNCTIONALITY\x10\x02\x12\x1c\n\x18\x44OWNTIME_ALERT_CANCELLED\x10\x03\x12\"\n\x1e\x44OWNTIME_ALERT_SERVICE_RESUMED\x10\x04')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'smarkets.proto.eto_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_PAYLOADTYPE']._serialized_start=479
-  _globals['_PAYLOADTYPE']._serialized_end=708
-  _globals['_LOGOUTREASON']._serialized_start=711
-  _globals['_LOGOUTREASON']._serialized_end=996
+  _globals['_PAYLOADTYPE']._serialized_start=820
+  _globals['_PAYLOADTYPE']._serialized_end=1077
+  _globals['_LOGOUTREASON']._serialized_start=1080
+  _globals['_LOGOUTREASON']._serialized_end=1402
+  _globals['_DOWNTIMEALERTTYPE']._serialized_start=1405
+  _globals['_DOWNTIMEALERTTYPE']._serialized_end=1555
   _globals['_PAYLOAD']._serialized_start=43
-  _globals['_PAYLOAD']._serialized_end=297
-  _globals['_REPLAY']._serialized_start=299
-  _globals['_REPLAY']._serialized_end=320
-  _globals['_LOGIN']._serialized_start=322
-  _globals['_LOGIN']._serialized_end=346
-  _globals['_LOGINRESPONSE']._serialized_start=348
-  _globals['_LOGINRESPONSE']._serialized_end=422
-  _globals['_LOGOUT']._serialized_start=424
-  _globals['_LOGOUT']._serialized_end=476
+  _globals['_PAYLOAD']._serialized_end=350
+  _globals['_REPLAY']._serialized_start=352
+  _globals['_REPLAY']._serialized_end=373
+  _globals['_LOGIN']._serialized_start=375
+  _globals['_LOGIN']._serialized_end=399
+  _globals['_LOGINRESPONSE']._serialized_start=401
+  _globals['_LOGINRESPONSE']._serialized_end=468
+  _globals['_LOGOUT']._serialized_start=470
+  _globals['_LOGOUT']._serialized_end=522
+  _globals['_DOWNTIMEALERT']._serialized_start=524
+  _globals['_DOWNTIMEALERT']._serialized_end=649
+  _globals['_DATE']._serialized_start=651
+  _globals['_DATE']._serialized_end=699
+  _globals['_TIME']._serialized_start=701
+  _globals['_TIME']._serialized_end=737
+  _globals['_DATETIME']._serialized_start=739
+  _globals['_DATETIME']._serialized_end=817
 # @@protoc_insertion_point(module_scope)
