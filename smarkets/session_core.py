@@ -28,12 +28,18 @@ what came early; the replayed copies then arrive in order.  A payload below
 ``inseq`` is a duplicate and is dropped.
 
 Session-level payloads (login, login response, replay requests, heartbeats,
-pings, pongs, logouts, throttle notices) are *acted on when they arrive*,
+pings, pongs, logouts) are *acted on when they arrive*,
 even when they arrive early, and their seq is accounted for in order.  This
 matters around a resume: both sides may be waiting for a replay from the other
 at once, and a replay request that had to wait its turn would never be served.
 Their replayed copies come back as GAPFILL, which only takes the seq, so
-nothing is acted on twice.
+nothing is acted on twice.  The other eto kinds (a downtime alert, a throttle
+notice) are news for the application: sequenced and replayed like any
+application payload.
+
+A peer that sends what cannot be decoded is told why before the connection
+closes: the shell calls :meth:`SessionCore.abort` (LOGOUT ``INVALID_PAYLOAD``,
+or its published stand-in for a session without extensions).
 """
 
 from __future__ import annotations
@@ -47,6 +53,7 @@ from dataclasses import dataclass, field
 from google.protobuf.message import DecodeError
 
 from smarkets.errors import ProtocolError
+from smarkets.extensions import logout_reason_for
 from smarkets.proto import eto_pb2, seto_pb2
 from smarkets.redact import redacted_text as describe
 
@@ -67,6 +74,22 @@ _ETO_REPLAY = eto_pb2.PAYLOAD_REPLAY
 _ETO_LOGIN = eto_pb2.PAYLOAD_LOGIN
 _ETO_LOGIN_RESPONSE = eto_pb2.PAYLOAD_LOGIN_RESPONSE
 _ETO_LOGOUT = eto_pb2.PAYLOAD_LOGOUT
+
+# The eto kinds that make up the session mechanics. Any other eto kind (a downtime alert,
+# a throttle notice) is news for the application: delivered in order, replayed in full.
+_SESSION_MECHANICS = frozenset(
+    {
+        _ETO_NONE,
+        _ETO_PING,
+        _ETO_PONG,
+        _ETO_GAPFILL,
+        _ETO_HEARTBEAT,
+        _ETO_REPLAY,
+        _ETO_LOGIN,
+        _ETO_LOGIN_RESPONSE,
+        _ETO_LOGOUT,
+    }
+)
 
 # Appended to a stored payload's bytes, this sets eto_payload.is_replay = true:
 # seto field 2 (eto_payload), length 2, holding eto field 3 (is_replay) = 1.
@@ -239,10 +262,15 @@ class LoginRequested:
 
 @dataclass(slots=True)
 class LoggedIn:
-    """The login completed (client: the response arrived; server: accepted)."""
+    """The login completed (client: the response arrived; server: accepted).
+
+    ``extensions`` is the version of the project's extensions granted to the session
+    (0: none, the published schema only; see :mod:`smarkets.extensions`).
+    """
 
     session_id: str
     reset: int
+    extensions: int = 0
 
 
 @dataclass(slots=True)
@@ -309,9 +337,16 @@ def _decode_all(frames: list[bytes]) -> list[Payload]:
 
 
 def is_session_level(payload: Payload) -> bool:
-    """True for payloads of the session layer itself (never acted on twice)."""
+    """True for payloads of the session mechanics (never acted on twice, replayed as GAPFILL).
+
+    Logins, login responses, logouts, heartbeats, pings, pongs, replay requests and gapfills.
+    Other eto kinds (a downtime alert, a throttle notice) are news for the application,
+    sequenced like any application payload.
+    """
     ptype = payload.type
-    return ptype == _PAYLOAD_ETO or ptype == _PAYLOAD_LOGIN
+    return ptype == _PAYLOAD_LOGIN or (
+        ptype == _PAYLOAD_ETO and payload.eto_payload.type in _SESSION_MECHANICS
+    )
 
 
 def logout_reason_name(reason: int) -> str:
@@ -388,6 +423,9 @@ class SessionCore:
         self._held: list[Payload] = []
         # True for a core with no connection (see detached()).
         self._detached = False
+        #: The extensions version granted to the session (0: the published schema only);
+        #: decides the LOGOUT reasons this side may send (see smarkets.extensions).
+        self.extensions = 0
 
     @classmethod
     def detached(cls, role: Role, state: SessionState, *, now: float) -> SessionCore:
@@ -495,7 +533,7 @@ class SessionCore:
         except Exception as exc:  # EncodeError: a required field is missing
             raise ProtocolError(f"cannot encode payload: {exc}") from exc
         ptype = payload.type
-        self._numbered(seq, data, ptype == _PAYLOAD_ETO or ptype == _PAYLOAD_LOGIN, now)
+        self._numbered(seq, data, is_session_level(payload), now)
         if wire_log.isEnabledFor(logging.DEBUG):
             wire_log.debug("%s sent %s", self.role.value, describe(payload))
         return seq
@@ -526,13 +564,13 @@ class SessionCore:
         self._started = now
         return self._send(payload, now)
 
-    def accept_login(self, session: SessionState, now: float, **response: object) -> list[Event]:
+    def accept_login(self, session: SessionState, now: float, extensions: int = 0) -> list[Event]:
         """Server: attach ``session`` to this connection and answer the login.
 
         ``session`` is a new :class:`SessionState` with its id set, or the state
-        of the session being resumed.  ``response`` may carry the
-        LoginResponse's ``email`` and ``id``.  Returns the events of any
-        payloads that arrived behind the login.
+        of the session being resumed.  ``extensions`` is the extensions version
+        granted (0: none), told to the client in the LoginResponse.  Returns the
+        events of any payloads that arrived behind the login.
         """
         if self.role is not Role.SERVER or self.state is not State.LOGGING_IN:
             raise ProtocolError("no login is waiting to be accepted")
@@ -551,10 +589,11 @@ class SessionCore:
         resp = payload.eto_payload.login_response
         resp.session = session.session_id
         resp.reset = session.inseq
-        for name, value in response.items():
-            setattr(resp, name, value)
+        if extensions:
+            resp.extensions = extensions
+        self.extensions = extensions
         self._send(payload, now)
-        events: list[Event] = [LoggedIn(session.session_id, session.inseq)]
+        events: list[Event] = [LoggedIn(session.session_id, session.inseq, extensions)]
         if login_seq > session.inseq:
             self._ask_replay(now)
         held, self._held = self._held, []
@@ -576,11 +615,27 @@ class SessionCore:
         if self.state is not State.LOGGED_IN or self._detached:
             state = "detached" if self._detached else self.state.value
             raise ProtocolError(f"cannot log out while {state}")
-        self._send_session(_ETO_LOGOUT, now, logout=eto_pb2.Logout(reason=reason))
+        wire_reason = logout_reason_for(reason, self.extensions)
+        self._send_session(_ETO_LOGOUT, now, logout=eto_pb2.Logout(reason=wire_reason))
         self.state = State.LOGGING_OUT
 
+    def abort(self, reason: int, now: float) -> list[Event]:
+        """End the session at once over what the peer sent: LOGOUT ``reason``, then closed.
+
+        For a peer that broke the protocol (``LOGOUT_INVALID_PAYLOAD``: a payload that could
+        not be decoded or lacked a required field) or sent what cannot be acted on
+        (``LOGOUT_UNSUPPORTED_PAYLOAD``): the peer is told why before the shell closes the
+        connection, in any state but closed. No confirmation is awaited. A session without
+        extensions is sent the reason's published stand-in (``LOGOUT_NONE``).
+        """
+        if self.state is State.CLOSED or self._detached:
+            return []
+        self._held.clear()
+        return self._end_with_logout(reason, now)
+
     def _end_with_logout(self, reason: int, now: float) -> list[Event]:
-        self._send_session(_ETO_LOGOUT, now, logout=eto_pb2.Logout(reason=reason))
+        wire_reason = logout_reason_for(reason, self.extensions)
+        self._send_session(_ETO_LOGOUT, now, logout=eto_pb2.Logout(reason=wire_reason))
         self.state = State.CLOSED
         return [SessionEnded(reason, by_peer=False)]
 
@@ -714,7 +769,7 @@ class SessionCore:
         session = self.session
         inseq = session.inseq
         ptype = payload.type
-        if ptype == _PAYLOAD_ETO or ptype == _PAYLOAD_LOGIN or eto.type == _ETO_GAPFILL:
+        if eto.type == _ETO_GAPFILL or is_session_level(payload):
             self._handle_session_level(payload, eto, seq, now, events)
             return
         if seq == inseq:
@@ -782,6 +837,7 @@ class SessionCore:
                 f"invalid login response (session {response.session!r}, reset {reset})"
             )
         session.session_id = response.session
+        self.extensions = response.extensions
         if reset > session.outseq:
             log.warning(
                 "server expects seq %d but we are at %d: continuing from %d",
@@ -793,7 +849,7 @@ class SessionCore:
             session.sent.clear(first_seq=reset)
         # reset < outseq: the server missed some of ours and will ask (REPLAY).
         self.state = State.LOGGED_IN
-        events.append(LoggedIn(response.session, reset))
+        events.append(LoggedIn(response.session, reset, response.extensions))
         return True
 
     def _peer_logout(self, eto: eto_pb2.Payload, now: float, events: list[Event]) -> None:
