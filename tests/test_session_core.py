@@ -310,6 +310,9 @@ def test_is_session_level() -> None:
     assert is_session_level(Payload(type=seto_pb2.PAYLOAD_LOGIN))
     assert not is_session_level(app(1))
     assert not is_session_level(Payload(type=seto_pb2.PAYLOAD_ORDER_CREATE))
+    # eto news for the application is sequenced like an application payload.
+    assert not is_session_level(session_payload(eto_pb2.PAYLOAD_DOWNTIME_ALERT))
+    assert not is_session_level(session_payload(THROTTLE))
 
 
 def test_session_payload() -> None:
@@ -346,7 +349,7 @@ def test_login_requested_repr_hides_the_credentials() -> None:
 
 
 def test_other_event_reprs() -> None:
-    assert repr(LoggedIn(SID, 2)) == f"LoggedIn(session_id={SID!r}, reset=2)"
+    assert repr(LoggedIn(SID, 2)) == f"LoggedIn(session_id={SID!r}, reset=2, extensions=0)"
     assert repr(SessionEnded(eto_pb2.LOGOUT_DOWNTIME, by_peer=True)) == (
         f"SessionEnded(reason={eto_pb2.LOGOUT_DOWNTIME}, by_peer=True)"
     )
@@ -475,15 +478,16 @@ def test_new_login_handshake() -> None:
     assert server.payloads_to_send() == []  # nothing until the application decides
 
     state = SessionState(session_id=SID)
-    events = server.accept_login(state, T0 + 3, email="alice@example.com", id=77)
+    events = server.accept_login(state, T0 + 3, extensions=1)
     assert summary(events) == [("LoggedIn", SID, 2)]
+    assert events[0].extensions == 1 and server.extensions == 1
     assert server.session is state
     assert server.state is State.LOGGED_IN
     assert (server.inseq, server.outseq) == (2, 2)
     frames = server.payloads_to_send()
     assert kinds(frames) == [("LOGIN_RESPONSE", 1, SID, 2)]
     response = parse(frames[0]).eto_payload.login_response
-    assert (response.email, response.id) == ("alice@example.com", 77)
+    assert response.extensions == 1
 
     events = client.receive_payloads(frames, T0 + 4)
     assert summary(events) == [
@@ -712,7 +716,6 @@ def test_client_gets_the_refusal_of_the_server_core() -> None:
         eto_pb2.LOGOUT_UNKNOWN_SESSION,
         eto_pb2.LOGOUT_SERVICE_TEMPORARILY_UNAVAILABLE,
         eto_pb2.LOGOUT_DOWNTIME,
-        eto_pb2.LOGOUT_UNVERIFIED,
     ],
     ids=reason_name,
 )
@@ -957,7 +960,7 @@ def test_early_session_level_payload_is_acted_on_and_not_again_on_replay() -> No
     assert client.payloads_to_send() == []  # no second PONG
 
 
-@pytest.mark.parametrize("eto_type", [PING, HEARTBEAT, REPLAY, LOGOUT, PONG, THROTTLE])
+@pytest.mark.parametrize("eto_type", [PING, HEARTBEAT, REPLAY, LOGOUT, PONG])
 def test_session_level_duplicate_is_not_acted_on(eto_type: int) -> None:
     client = logged_in_client()
     client.receive_payloads([app_frame(2), app_frame(3)], T0)
@@ -995,6 +998,79 @@ def test_in_order_session_level_payloads_are_received() -> None:
     ]
     assert client.payloads_to_send() == []
     assert client.inseq == 5
+
+
+@pytest.mark.parametrize("eto_type", [eto_pb2.PAYLOAD_DOWNTIME_ALERT, THROTTLE])
+def test_eto_news_is_delivered_once_in_order_and_its_replay_too(eto_type: int) -> None:
+    """A downtime alert or throttle notice is news: a replayed copy is delivered when it
+    fills a gap (not swallowed as a session-level replay), a duplicate never."""
+    client = logged_in_client()
+    # seq 2 lost: 3 arrives early and waits for the replay.
+    events = client.receive_payloads([app_frame(3)], T0)
+    assert events == []
+    assert kinds(client.payloads_to_send()) == [("REPLAY", 2, 2)]
+    replayed = eto_frame(eto_type, 2, is_replay=True)
+    events = client.receive_payloads([replayed, app_frame(3, is_replay=True)], T0)
+    assert summary(events) == [
+        ("Received", _ETO_NAMES[eto_type], 2, "replay"),
+        ("Received", "APP", 3, 3, "replay"),
+    ]
+    assert client.receive_payloads([eto_frame(eto_type, 2)], T0) == []
+    assert client.inseq == 4
+
+
+def test_eto_news_is_replayed_in_full_not_as_gapfill() -> None:
+    server = logged_in_server()
+    alert = session_payload(eto_pb2.PAYLOAD_DOWNTIME_ALERT)
+    alert.eto_payload.downtime_alert.type = eto_pb2.DOWNTIME_ALERT_CONNECTION
+    alert.eto_payload.downtime_alert.description = "upgrade"
+    seq = server.send(alert, T0)
+    server.payloads_to_send()  # lost on the way
+    server.receive_payloads([eto_frame(REPLAY, 2, replay=seq)], T0)
+    (frame,) = server.payloads_to_send()
+    resent = parse(frame)
+    assert resent.eto_payload.is_replay and resent.eto_payload.seq == seq
+    assert resent.eto_payload.type == eto_pb2.PAYLOAD_DOWNTIME_ALERT
+    assert resent.eto_payload.downtime_alert.description == "upgrade"
+
+
+def test_abort_sends_the_reason_and_closes() -> None:
+    link = connect()
+    link.server.extensions = 1
+    events = link.server.abort(eto_pb2.LOGOUT_INVALID_PAYLOAD, T0)
+    assert summary(events) == [("SessionEnded", "INVALID_PAYLOAD", False)]
+    assert link.server.state is State.CLOSED
+    (frame,) = link.server.payloads_to_send()
+    assert parse(frame).eto_payload.logout.reason == eto_pb2.LOGOUT_INVALID_PAYLOAD
+    assert link.server.abort(eto_pb2.LOGOUT_INVALID_PAYLOAD, T0) == []  # once
+
+
+def test_abort_tells_a_published_session_the_stand_in() -> None:
+    link = connect()
+    assert link.server.extensions == 0
+    events = link.server.abort(eto_pb2.LOGOUT_UNSUPPORTED_PAYLOAD, T0)
+    assert summary(events) == [("SessionEnded", "UNSUPPORTED_PAYLOAD", False)]
+    (frame,) = link.server.payloads_to_send()
+    assert parse(frame).eto_payload.logout.reason == eto_pb2.LOGOUT_NONE
+
+
+def test_abort_before_login() -> None:
+    server = SessionCore(Role.SERVER, now=T0)
+    events = server.abort(eto_pb2.LOGOUT_INVALID_PAYLOAD, T0)
+    assert summary(events) == [("SessionEnded", "INVALID_PAYLOAD", False)]
+    (frame,) = server.payloads_to_send()
+    assert parse(frame).eto_payload.logout.reason == eto_pb2.LOGOUT_NONE
+
+
+def test_client_learns_the_extensions_granted() -> None:
+    link = new_link()
+    link.client.login(CREDS, T0)
+    link.to_server(T0)
+    link.server.accept_login(SessionState(session_id=SID), T0, extensions=1)
+    link.to_client(T0)
+    logged_in = [e for e in link.client_events if isinstance(e, LoggedIn)]
+    assert logged_in and logged_in[0].extensions == 1
+    assert link.client.extensions == 1
 
 
 def test_login_response_on_a_logged_in_connection_is_ignored() -> None:
@@ -1149,12 +1225,15 @@ REPLAYABLE = [
     Payload(
         type=seto_pb2.PAYLOAD_ORDER_CREATE,
         order_create=seto_pb2.OrderCreate(
+            type=seto_pb2.ORDER_CREATE_LIMIT,
             market=seto_pb2.Uuid128(low=0xF, high=3),
             contract=seto_pb2.Uuid128(low=1),
             side=seto_pb2.SIDE_SELL,
+            quantity_type=seto_pb2.QUANTITY_PAYOFF_CURRENCY,
             quantity=400000,
+            price_type=seto_pb2.PRICE_PERCENT_ODDS,
             price=2500,
-            time_in_force=seto_pb2.TIME_IN_FORCE_IMMEDIATE_OR_CANCEL,
+            tif=seto_pb2.IMMEDIATE_OR_CANCEL,
             reference="ref-é-1",
         ),
     ),
@@ -1186,13 +1265,14 @@ def test_replayed_bytes_parse_as_the_original_with_is_replay(payload: Payload) -
     low=st.integers(0, MAX_U64),
     high=st.integers(0, MAX_U64),
     reference=st.text(max_size=40),
-    quantity=st.integers(0, MAX_U64),
+    quantity=st.integers(0, 2**32 - 1),
 )
 def test_replayed_bytes_parse_as_the_original_property(
     low: int, high: int, reference: str, quantity: int
 ) -> None:
     link = connect()
     payload = Payload(type=seto_pb2.PAYLOAD_ORDER_CREATE)
+    payload.order_create.CopyFrom(REPLAYABLE[1].order_create)
     payload.order_create.market.low = low
     payload.order_create.market.high = high
     payload.order_create.reference = reference
@@ -1696,7 +1776,7 @@ def test_structured_fuzz_keeps_the_invariants(
         if eto_type == REPLAY:
             eto.replay.seq = extra
         elif eto_type == LOGOUT:
-            eto.logout.reason = (extra % 10) + 1
+            eto.logout.reason = ALL_REASONS[extra % len(ALL_REASONS)]
         elif eto_type == LOGIN_RESPONSE:
             eto.login_response.session = SID
             eto.login_response.reset = extra
