@@ -24,6 +24,7 @@ __all__ = [
     "EXTENSIONS_VERSION",
     "FIRST_EXTENSION_CODE",
     "PUBLISHED_STAND_INS",
+    "has_extensions",
     "is_extension_kind",
     "logout_reason_for",
     "published_view",
@@ -54,10 +55,7 @@ _MESSAGE = FieldDescriptor.TYPE_MESSAGE
 
 def is_extension_kind(payload: seto_pb2.Payload) -> bool:
     """Whether ``payload`` is of a kind the published schema does not have."""
-    return (
-        payload.type >= FIRST_EXTENSION_CODE
-        or payload.eto_payload.type >= FIRST_EXTENSION_CODE
-    )
+    return payload.type >= FIRST_EXTENSION_CODE or payload.eto_payload.type >= FIRST_EXTENSION_CODE
 
 
 def logout_reason_for(reason: int, extensions: int) -> int:
@@ -76,7 +74,7 @@ def published_view(payload: seto_pb2.Payload) -> seto_pb2.Payload | None:
     """
     if is_extension_kind(payload):
         return None
-    if not _has_extensions(payload):
+    if not has_extensions(payload):
         return payload
     view = seto_pb2.Payload()
     view.CopyFrom(payload)
@@ -84,16 +82,17 @@ def published_view(payload: seto_pb2.Payload) -> seto_pb2.Payload | None:
     return view
 
 
-def _has_extensions(message: Message) -> bool:
+def has_extensions(message: Message) -> bool:
+    """Whether ``message`` carries an extension field or enum value anywhere inside."""
     for field, value in message.ListFields():
         if field.number >= FIRST_EXTENSION_CODE:
             return True
         kind = field.type
         if kind == _MESSAGE:
             if field.is_repeated:
-                if any(_has_extensions(item) for item in value):
+                if any(has_extensions(item) for item in value):
                     return True
-            elif _has_extensions(value):
+            elif has_extensions(value):
                 return True
         elif kind == _ENUM:
             values = value if field.is_repeated else (value,)

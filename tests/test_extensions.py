@@ -68,7 +68,12 @@ def test_a_payload_without_extensions_is_sent_as_it_is() -> None:
 
 
 @pytest.mark.parametrize(
-    "kind", [seto_pb2.PAYLOAD_MARKET_STATE, seto_pb2.PAYLOAD_MARKETS, seto_pb2.PAYLOAD_ORDER_CANCEL_ALL_ACCEPTED]
+    "kind",
+    [
+        seto_pb2.PAYLOAD_MARKET_STATE,
+        seto_pb2.PAYLOAD_MARKETS,
+        seto_pb2.PAYLOAD_ORDER_CANCEL_ALL_ACCEPTED,
+    ],
 )
 def test_extension_kinds_are_not_sent(kind: int) -> None:
     payload = seto_pb2.Payload(type=kind)

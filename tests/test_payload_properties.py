@@ -32,6 +32,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from smarkets.errors import ProtocolError
+from smarkets.extensions import EXTENSIONS_VERSION, has_extensions
 from smarkets.framing import FrameDecoder, encode_frame
 from smarkets.proto import eto_pb2, seto_pb2
 from smarkets.sandbox.accounts import CredentialStore
@@ -381,7 +382,10 @@ class _Wire:
         self.conn.connection_made(self.transport)
         self.core = SessionCore(Role.CLIENT, now=loop.time())
         self.decoder = FrameDecoder()
-        self.core.login(seto_pb2.Login(username=username, password=f"{username}-pw"), loop.time())
+        login = seto_pb2.Login(username=username, password=f"{username}-pw")
+        if username == "alice":  # alice asks for the extensions; bob speaks the published schema
+            login.extensions = EXTENSIONS_VERSION
+        self.core.login(login, loop.time())
         self.write()
         assert any(isinstance(e, LoggedIn) for e in self.read())
 
@@ -394,6 +398,10 @@ class _Wire:
         data = bytes(self.transport.buffer)
         self.transport.buffer.clear()
         events = self.core.receive_payloads(self.decoder.feed(data), self.loop.time())
+        if not self.core.extensions:
+            for event in events:
+                payload = getattr(event, "payload", None)
+                assert payload is None or not has_extensions(payload), payload
         self.write()
         return events
 
@@ -401,11 +409,14 @@ class _Wire:
 def _order(side: int, price: int, quantity: int) -> Payload:
     payload = Payload(type=seto_pb2.PAYLOAD_ORDER_CREATE)
     create = payload.order_create
+    create.type = seto_pb2.ORDER_CREATE_LIMIT
     create.market.low = 1
     create.contract.low = 1
     create.side = side
-    create.price = price
+    create.quantity_type = seto_pb2.QUANTITY_PAYOFF_CURRENCY
     create.quantity = quantity
+    create.price_type = seto_pb2.PRICE_PERCENT_ODDS
+    create.price = price
     return payload
 
 
@@ -468,9 +479,12 @@ _REQUESTS = [
     seto_pb2.PAYLOAD_ORDER_CANCEL_ALL,
     seto_pb2.PAYLOAD_MARKET_SUBSCRIBE,
     seto_pb2.PAYLOAD_MARKET_UNSUBSCRIBE,
+    seto_pb2.PAYLOAD_MARKET_QUOTES_REQUEST,
     seto_pb2.PAYLOAD_ACCOUNT_STATE_REQUEST,
     seto_pb2.PAYLOAD_MARKETS_REQUEST,
-    seto_pb2.PAYLOAD_ORDERS_REQUEST,
+    seto_pb2.PAYLOAD_ORDERS_FOR_ACCOUNT_REQUEST,
+    seto_pb2.PAYLOAD_ORDERS_FOR_MARKET_REQUEST,
+    seto_pb2.PAYLOAD_EVENTS_REQUEST,
 ]
 # Values that reach past the validation into matching, cancelling and routing.
 _PLAUSIBLE = {
@@ -478,13 +492,14 @@ _PLAUSIBLE = {
     "contract": st.one_of(st.integers(1, 3), st.integers(0, 12)),
     "order": st.integers(0, 30),
     "side": st.sampled_from(seto_pb2.Side.values()),
+    "maq": st.one_of(st.integers(0, 60_000), st.just(2**32 - 1)),
     "price": st.one_of(
         st.integers(1, 9999), st.integers(0, 10_001), st.sampled_from([4000, 6000, 2**32 - 1])
     ),
     "quantity": st.one_of(
         st.integers(1000, 200_000),
         st.integers(0, 2_000_000),
-        st.sampled_from([999, 1000, 50_000, 2**63, 2**64 - 1]),
+        st.sampled_from([999, 1000, 50_000, 500_000_000, 500_000_001, 2**32 - 1]),
     ),
 }
 

@@ -117,9 +117,7 @@ def test_no_other_published_message_has_extension_fields() -> None:
 
 @pytest.mark.parametrize("enum", list(EXTENSION_VALUES), ids=lambda e: e.DESCRIPTOR.full_name)
 def test_extension_values(enum: object) -> None:
-    values = {
-        v.name: v.number for v in enum.DESCRIPTOR.values if v.number >= FIRST_EXTENSION_CODE
-    }
+    values = {v.name: v.number for v in enum.DESCRIPTOR.values if v.number >= FIRST_EXTENSION_CODE}
     assert values == EXTENSION_VALUES[enum]
 
 
@@ -172,7 +170,7 @@ def test_order_create_bytes_follow_the_published_numbering() -> None:
         price=2500,
     )
     assert create.SerializeToString() == bytes.fromhex(
-        "0801" "12020801" "1a020802" "2002" "2801" "30e807" "3801" "40c413"
+        "0801120208011a0208022002280130e807380140c413"
     )
 
 

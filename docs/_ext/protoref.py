@@ -329,6 +329,76 @@ class ProtobufSchema(Directive):
         return section
 
 
+class ProtobufExtensions(Directive):
+    """``.. protobuf-extensions:: a_pb2 b_pb2``: every member numbered from 100, one table.
+
+    The project's extensions to the published schemas (PROTOCOL.md section 3.2): payload
+    kinds, fields of published messages and enum values, each with its code, its type and
+    its comment, read from the modules as ``protobuf-schema`` reads them.
+    """
+
+    required_arguments = 1
+    optional_arguments = 10
+    has_content = False
+
+    def run(self) -> list[nodes.Node]:
+        rows = []
+        env = self.state.document.settings.env
+        for module_name in self.arguments:
+            try:
+                module = importlib.import_module(module_name)
+            except ImportError as exc:
+                raise self.error(f"cannot import {module_name}: {exc}") from exc
+            proto = _with_source_info(module)
+            env.note_dependency(module.__file__)
+            locations = {tuple(loc.path): loc for loc in proto.source_code_info.location}
+            package = _short(proto.package)
+            for index, message in enumerate(proto.message_type):
+                for number, field in enumerate(message.field):
+                    if field.number < _FIRST_EXTENSION_CODE:
+                        continue
+                    path = (_FILE_MESSAGE, index, _MESSAGE_FIELD, number)
+                    where = f"{package}.{message.name}.{field.name}"
+                    rows.append(self._row(where, field.number, _type_text(field), locations, path))
+            for index, enum in enumerate(proto.enum_type):
+                for number, value in enumerate(enum.value):
+                    if value.number < _FIRST_EXTENSION_CODE:
+                        continue
+                    path = (_FILE_ENUM, index, _ENUM_VALUE, number)
+                    where = f"{package}.{enum.name}.{value.name}"
+                    rows.append(self._row(where, value.number, "enum value", locations, path))
+        return [
+            table(
+                ["member", "code", "type", "comment"],
+                [40, 6, 16, 38],
+                rows,
+                classes=("protobuf-schema",),
+            )
+        ]
+
+    @staticmethod
+    def _row(
+        where: str, code: int, kind: str, locations: dict, path: tuple[int, ...]
+    ) -> list[list[nodes.Node]]:
+        location = locations.get(path)
+        comment = _paragraphs(location)
+        return [
+            [nodes.paragraph("", "", nodes.literal(where, where))],
+            [nodes.paragraph("", str(code))],
+            [nodes.paragraph("", "", nodes.literal(kind, kind))],
+            comment,
+        ]
+
+
+_FIRST_EXTENSION_CODE = 100
+
+
+def _type_text(field: descriptor_pb2.FieldDescriptorProto) -> str:
+    if field.type in (_FDP.TYPE_MESSAGE, _FDP.TYPE_ENUM):
+        return _short(field.type_name)
+    return _TYPE_NAMES[field.type]
+
+
 def _proto_modules(app: Any) -> list[str]:
     package = app.config.protoref_package
     module = importlib.import_module(package)
@@ -361,6 +431,7 @@ def _check(app: Any, env: Any) -> None:
 def setup(app: Any) -> dict[str, Any]:
     app.add_config_value("protoref_package", "smarkets.proto", "env")
     app.add_directive("protobuf-schema", ProtobufSchema)
+    app.add_directive("protobuf-extensions", ProtobufExtensions)
     app.connect("env-before-read-docs", _init)
     app.connect("env-purge-doc", _purge)
     app.connect("env-merge-info", _merge)

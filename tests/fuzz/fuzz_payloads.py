@@ -44,6 +44,7 @@ from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
 
 from smarkets.errors import ProtocolError
+from smarkets.extensions import EXTENSIONS_VERSION, has_extensions
 from smarkets.framing import FrameDecoder, encode_frame
 from smarkets.proto import eto_pb2, seto_pb2
 from smarkets.sandbox.accounts import CredentialStore
@@ -87,9 +88,12 @@ _REQUESTS = [
     seto_pb2.PAYLOAD_ORDER_CANCEL_ALL,
     seto_pb2.PAYLOAD_MARKET_SUBSCRIBE,
     seto_pb2.PAYLOAD_MARKET_UNSUBSCRIBE,
+    seto_pb2.PAYLOAD_MARKET_QUOTES_REQUEST,
     seto_pb2.PAYLOAD_ACCOUNT_STATE_REQUEST,
     seto_pb2.PAYLOAD_MARKETS_REQUEST,
-    seto_pb2.PAYLOAD_ORDERS_REQUEST,
+    seto_pb2.PAYLOAD_ORDERS_FOR_ACCOUNT_REQUEST,
+    seto_pb2.PAYLOAD_ORDERS_FOR_MARKET_REQUEST,
+    seto_pb2.PAYLOAD_EVENTS_REQUEST,
 ]
 _TIMING = {"heartbeat_interval": 3600.0, "heartbeat_timeout": 7200.0, "login_timeout": 3600.0}
 
@@ -176,7 +180,10 @@ def random_request(rng: random.Random) -> Payload:
         "order": lambda: rng.randint(0, 30),
         "side": lambda: rng.choice(seto_pb2.Side.values()),
         "price": lambda: rng.choice([rng.randint(1, 9999), 0, 10_000, 4000, 6000, 2**32 - 1]),
-        "quantity": lambda: rng.choice([rng.randint(1000, 200_000), 0, 999, 2**64 - 1]),
+        "quantity": lambda: rng.choice(
+            [rng.randint(1000, 200_000), 0, 999, 500_000_001, 2**32 - 1]
+        ),
+        "maq": lambda: rng.choice([rng.randint(0, 60_000), 2**32 - 1]),
     }
     for fd in message.DESCRIPTOR.fields:
         make = plausible.get(fd.name)
@@ -345,12 +352,14 @@ async def _sandbox_case(rng: random.Random) -> None:
         server.add_market(spec)
     loop = asyncio.get_running_loop()
     wires = []
-    for name in ("alice", "bob"):
+    # alice asks for the extensions, bob speaks the published schema only.
+    for name, extensions in (("alice", EXTENSIONS_VERSION), ("bob", 0)):
         conn = Connection(server)
         transport = _Transport(conn)
         conn.connection_made(transport)
         core = SessionCore(Role.CLIENT, now=loop.time())
-        core.login(seto_pb2.Login(username=name, password=f"{name}-pw"), loop.time())
+        login = seto_pb2.Login(username=name, password=f"{name}-pw", extensions=extensions)
+        core.login(login, loop.time())
         wires.append((conn, transport, core, FrameDecoder()))
     for _ in range(rng.randint(1, 25)):
         conn, transport, core, decoder = rng.choice(wires)
@@ -377,9 +386,14 @@ async def _sandbox_case(rng: random.Random) -> None:
             received = bytes(transport2.buffer)
             transport2.buffer.clear()
             try:
-                core2.receive_payloads(decoder2.feed(received), loop.time())
+                events = core2.receive_payloads(decoder2.feed(received), loop.time())
             except ProtocolError as exc:
                 raise AssertionError(f"the server sent an invalid payload: {exc}") from exc
+            if core2 is wires[1][2]:
+                for event in events:
+                    payload = getattr(event, "payload", None)
+                    if payload is not None and has_extensions(payload):
+                        raise AssertionError(f"an extension reached bob: {payload}")
             out = core2.payloads_to_send()
             if out and not transport2.closing:
                 conn2.data_received(b"".join(encode_frame(p) for p in out))
