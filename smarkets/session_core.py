@@ -532,7 +532,6 @@ class SessionCore:
             data = payload.SerializeToString()
         except Exception as exc:  # EncodeError: a required field is missing
             raise ProtocolError(f"cannot encode payload: {exc}") from exc
-        ptype = payload.type
         self._numbered(seq, data, is_session_level(payload), now)
         if wire_log.isEnabledFor(logging.DEBUG):
             wire_log.debug("%s sent %s", self.role.value, describe(payload))
@@ -768,7 +767,6 @@ class SessionCore:
         seq = eto.seq
         session = self.session
         inseq = session.inseq
-        ptype = payload.type
         if eto.type == _ETO_GAPFILL or is_session_level(payload):
             self._handle_session_level(payload, eto, seq, now, events)
             return
