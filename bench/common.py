@@ -201,8 +201,8 @@ def contract_quotes(levels: int = 3, executions: int = 1, i: int = 0) -> Payload
         execution = msg.executions.add()
         execution.price = 4550
         execution.quantity = 20_000 + trade
-        execution.side = seto_pb2.SIDE_BUY
-        execution.timestamp = TIMESTAMP + i
+        execution.liquidity = seto_pb2.SIDE_BUY
+        execution.microseconds = TIMESTAMP + i
     msg.volume = 123_456_789 + i
     return payload
 
@@ -213,11 +213,13 @@ def order_executed(i: int = 0) -> Payload:
     msg = payload.order_executed
     _uuid(msg.order, 98_765 + i % 100)
     msg.price = 4550
+    msg.quantity_type = seto_pb2.QUANTITY_PAYOFF_CURRENCY
     msg.quantity = 20_000
+    msg.account_sequence = 1 + i
+    # Extension fields, as an extension session gets them.
     msg.side = seto_pb2.SIDE_BUY
     _uuid(msg.market, MARKET)
     _uuid(msg.contract, CONTRACT)
-    msg.seq = 4_321 + i % 100
     msg.remaining = 380_000
     return payload
 
@@ -236,7 +238,7 @@ def order_cancelled(i: int = 0) -> Payload:
     payload = Payload(type=seto_pb2.PAYLOAD_ORDER_CANCELLED)
     msg = payload.order_cancelled
     _uuid(msg.order, 98_765 + i)
-    msg.reason = seto_pb2.ORDER_CANCELLED_IMMEDIATE_OR_CANCEL
+    msg.reason = seto_pb2.ORDER_CANCELLED_INSUFFICIENT_LIQUIDITY
     return payload
 
 
@@ -245,6 +247,8 @@ def market_snapshot(levels: int = 5) -> Payload:
     payload = Payload(type=seto_pb2.PAYLOAD_MARKET_QUOTES)
     msg = payload.market_quotes
     _uuid(msg.market, MARKET)
+    msg.price_type = seto_pb2.PRICE_PERCENT_ODDS
+    msg.quantity_type = seto_pb2.QUANTITY_PAYOFF_CURRENCY
     msg.state = seto_pb2.MARKET_STATUS_OPEN
     msg.seq = 3
     book = msg.contract_quotes.add()

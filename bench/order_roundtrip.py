@@ -62,12 +62,15 @@ def _order_create_frame() -> bytes:
     payload.eto_payload.seq = 1234
     payload.eto_payload.type = 1
     create = payload.order_create
-    create.quantity = 10_000
-    create.price = 1_000
-    create.side = seto_pb2.SIDE_BUY
+    create.type = seto_pb2.ORDER_CREATE_LIMIT
     create.market.low = 1
     create.contract.low = 1
-    create.time_in_force = seto_pb2.TIME_IN_FORCE_IMMEDIATE_OR_CANCEL
+    create.side = seto_pb2.SIDE_BUY
+    create.quantity_type = seto_pb2.QUANTITY_PAYOFF_CURRENCY
+    create.quantity = 10_000
+    create.price_type = seto_pb2.PRICE_PERCENT_ODDS
+    create.price = 1_000
+    create.tif = seto_pb2.IMMEDIATE_OR_CANCEL
     return encode_frame(payload.SerializeToString())
 
 

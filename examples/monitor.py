@@ -92,15 +92,19 @@ class Monitor:
         book = self.client.book(snapshot.market)
         if self.info is None or book is None or book.id != self.info.id:
             return
-        state = seto_pb2.MarketStatus.Name(snapshot.state).removeprefix("MARKET_STATUS_")
-        print(f"snapshot: {len(book)} contracts, market {state.lower()}")
+        if snapshot.HasField("state"):  # an extension field
+            state = seto_pb2.MarketStatus.Name(snapshot.state).removeprefix("MARKET_STATUS_")
+            print(f"snapshot: {len(book)} contracts, market {state.lower()}")
+        else:
+            print(f"snapshot: {len(book)} contracts")
         for contract in book:
             self.show(contract)
 
     def on_contract_quotes(self, update: seto_pb2.ContractQuotes) -> None:
         """An update (already applied to the book): show the contract if its prices moved."""
-        book = self.client.book(update.market) if update.HasField("market") else None
-        if self.info is None or book is None or book.id != self.info.id:
+        # The published update names only the contract: look in our market's book.
+        book = self.client.book(self.info.id) if self.info is not None else None
+        if book is None:
             return
         contract = book.get(update.contract)
         if contract is not None:

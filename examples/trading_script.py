@@ -152,8 +152,11 @@ class Market:
         self.snapshot_seen = True
 
     def on_contract_quotes(self, message: seto_pb2.ContractQuotes) -> None:
-        """Handler of ``seto.contract_quotes``: what changed in one contract's book."""
-        if smarkets.uuid_to_str(message.market, "market") == self.id:
+        """Handler of ``seto.contract_quotes``: what changed in one contract's book.
+
+        The published message names only the contract: it is ours if our market lists it.
+        """
+        if smarkets.uuid_to_str(message.contract, "contract") in self.books:
             self._book(message).apply(message, snapshot=False)
 
     def on_market_state(self, message: seto_pb2.MarketState) -> None:
@@ -196,15 +199,16 @@ def on_accepted(order: smarkets.Order, message: seto_pb2.OrderAccepted) -> None:
 
 
 def on_executed(order: smarkets.Order, message: seto_pb2.OrderExecuted) -> None:
+    # The client keeps order.remaining (the fill says only its own price and quantity).
     print(
         f"  executed: {amount_text(message.quantity)} at {price_text(message.price)}; "
-        f"{amount_text(message.remaining)} still open"
+        f"{amount_text(order.remaining or 0)} still open"
     )
 
 
 def on_cancelled(order: smarkets.Order, message: seto_pb2.OrderCancelled) -> None:
     reason = enum_text(seto_pb2.OrderCancelledReason, message.reason, "ORDER_CANCELLED_")
-    print(f"  cancelled: {amount_text(message.quantity)} ({reason})")
+    print(f"  cancelled: {amount_text(order.cancelled_quantity or 0)} ({reason})")
 
 
 def on_rejected(order: smarkets.Order, message: seto_pb2.OrderRejected) -> None:
@@ -243,17 +247,24 @@ def new_order(
 # -- the steps ---------------------------------------------------------------------------------
 
 
-def request_account_state(client: smarkets.Smarkets) -> seto_pb2.AccountState:
-    """Ask for the account's state and wait for the answer to that very request."""
+def request_account_state(client: smarkets.Smarkets) -> smarkets.account.Account:
+    """Ask for the account's state and wait for the answer to that very request.
+
+    ``client.account`` holds it with money in 1/10,000 of the currency (the wire's
+    ``Decimal`` amounts converted exactly)."""
     states: list[seto_pb2.AccountState] = []
     client.add_handler("seto.account_state", states.append)
     client.request_account_state()
     (seq,) = client.flush()  # flush() gives each payload sent its seq ...
-    # ... and a reply names the request it answers by that seq.
-    while not any(state.seq == seq for state in states):
+
+    # ... and with the extensions a reply names the request it answers by that seq.
+    def answers(state: seto_pb2.AccountState) -> bool:
+        return not state.HasField("seq") or state.seq == seq
+
+    while not any(answers(state) for state in states):
         client.read()
     client.del_handler("seto.account_state", states.append)
-    return next(state for state in states if state.seq == seq)
+    return smarkets.account.Account.from_message(next(s for s in states if answers(s)))
 
 
 def choose_market(catalogue: seto_pb2.Markets, wanted: str | None) -> Market:
@@ -375,7 +386,7 @@ def rest_and_cancel(
     return order
 
 
-def print_account(state: seto_pb2.AccountState) -> None:
+def print_account(state: smarkets.account.Account) -> None:
     """Print an account state, amounts as currency."""
     rows = [
         ("cash", state.cash, "the balance, not counting the stakes of matched bets"),
@@ -384,10 +395,11 @@ def print_account(state: seto_pb2.AccountState) -> None:
         ("staked", state.staked, "stakes of matched bets, held until their market settles"),
     ]
     # Money is counted in 1/10,000 of the currency: show 4 decimals if a penny is split.
-    places = 4 if any(amount % 100 for _, amount, _ in rows) else 2
+    places = 4 if any(amount is not None and amount % 100 for _, amount, _ in rows) else 2
     print(f"\nAccount ({state.currency}):")
     for label, amount, meaning in rows:
-        print(f"  {label:<10}{amount_text(amount, places):>12}   {meaning}")
+        shown = "unknown" if amount is None else amount_text(amount, places)
+        print(f"  {label:<10}{shown:>12}   {meaning}")
     if places == 4:
         print(f"  (exact amounts: the exchange counts money in 1/10,000 of a {state.currency})")
 

@@ -29,12 +29,15 @@ exception of :mod:`smarkets.errors` with those of the modules that define their 
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as _version
 
+from smarkets.account import Account, OpenOrder
 from smarkets.book import Books, ContractBook, MarketBook, UnknownContractError
 from smarkets.client import Smarkets
 from smarkets.errors import (
     ConnectError,
     ConnectionClosed,
+    DowntimeError,
     Error,
+    ExtensionNotGrantedError,
     HeartbeatTimeoutError,
     InvalidIdError,
     InvalidOrderError,
@@ -42,6 +45,7 @@ from smarkets.errors import (
     LoginError,
     LoginTimeoutError,
     NotLoggedInError,
+    PayloadRejectedError,
     ProtocolError,
     SessionEndedError,
     SettingsError,
@@ -76,13 +80,16 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 uuid_to_str = uuid128_to_str
 
 __all__ = [
+    "Account",
     "Books",
     "ConnectError",
     "ConnectionClosed",
     "ConnectionEvent",
     "ConnectionState",
     "ContractBook",
+    "DowntimeError",
     "Error",
+    "ExtensionNotGrantedError",
     "FileStateStore",
     "HeartbeatTimeoutError",
     "InvalidIdError",
@@ -94,7 +101,9 @@ __all__ = [
     "LoginTimeoutError",
     "MarketBook",
     "NotLoggedInError",
+    "OpenOrder",
     "Order",
+    "PayloadRejectedError",
     "ProtocolError",
     "ReconnectPolicy",
     "SavedSession",

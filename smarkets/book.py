@@ -3,9 +3,8 @@
 A subscription is answered by a ``seto.market_quotes`` snapshot carrying every
 contract's whole book; after it, each ``seto.contract_quotes`` carries only the
 price levels that changed, each with its new total quantity (0: the level is
-gone), the trades since the previous update and the contract's total traded
-volume.  :class:`Books` applies them, so that a script reads prices instead of
-decoding messages::
+gone) and the trades since the previous update.  :class:`Books` applies them,
+so that a script reads prices instead of decoding messages::
 
     client.subscribe("1c024")
     client.flush()
@@ -45,6 +44,21 @@ Threads: books are changed by the thread that reads (inside
 :meth:`~smarkets.client.Smarkets.read`); read them from that thread, e.g. from
 handlers.
 
+What the published schema (seto v0.6.4) does not carry is made up locally:
+
+* ``contract_quotes`` names only the contract: its market is the one whose
+  snapshot listed it (the extension field ``market``, when the server sends it,
+  also lets an update start a book for a contract the snapshot did not list).
+* The contract's traded ``volume`` is the exchange's total when the server sends
+  the extension field ``volume``; without it, it is the sum of the executions
+  this client has seen since it took the snapshot (a lower bound of the total).
+* Quote quantities are uint32 on the wire: a level whose total is above
+  4,294,967,295 is sent as exactly 4,294,967,295 (:data:`SATURATED_QUANTITY`), so
+  a level showing that quantity means "at least that much".
+* A market's ``state`` comes from the extension ``market_state`` payloads (and the
+  extension field of a snapshot); without extensions it stays ``None`` and halts
+  show up as orders cancelled MARKET_HALTED.
+
 Ids may be given as ``Uuid128``, tagged hex (``"1cccc"``) or ``int``
 everywhere.  Prices are basis points of percent odds, quantities payoff
 amounts in 1/10,000 of the currency, as on the wire.
@@ -70,6 +84,7 @@ __all__ = [
     "Depth",
     "Level",
     "MarketBook",
+    "SATURATED_QUANTITY",
     "Trade",
     "UnknownContractError",
 ]
@@ -85,6 +100,10 @@ BOOK_HANDLER_NAMES = frozenset(
 )
 
 _MASK64 = (1 << 64) - 1
+
+#: A level's quantity as sent when its total does not fit the wire's uint32: the level
+#: holds at least this much.
+SATURATED_QUANTITY = (1 << 32) - 1
 
 IdLike = seto_pb2.Uuid128 | str | int
 _Key = tuple[int, int]
@@ -111,9 +130,10 @@ class Trade(NamedTuple):
 
     price: int
     quantity: int
-    #: The side of the order that took liquidity (``seto.SIDE_BUY``/``SIDE_SELL``), if given.
+    #: The side of the order that took liquidity (``seto.SIDE_BUY``/``SIDE_SELL``): the
+    #: execution's ``liquidity``.
     side: int | None
-    #: Microseconds since the Unix epoch, if given.
+    #: Microseconds since the Unix epoch: the execution's ``microseconds``.
     timestamp: int | None
 
 
@@ -205,7 +225,8 @@ class ContractBook:
         # Plain (price, quantity, side, timestamp) tuples: a Trade is made when one is read,
         # which costs a fifth of making one per execution received.
         self._trades: deque[tuple[int, int, int | None, int | None]] = deque(maxlen=max_executions)
-        #: Total quantity traded on the contract, as the exchange last reported it.
+        #: Total quantity traded on the contract: as the exchange last reported it (an
+        #: extension), else the sum of the executions seen since the snapshot.
         self.volume = 0
         #: How many snapshots and updates were applied: it changes whenever the book may have.
         self.updates = 0
@@ -264,11 +285,16 @@ class ContractBook:
         """Replace the book by a snapshot's."""
         self._bids.replace(quotes.bids)
         self._offers.replace(quotes.offers)
-        if quotes.executions:
+        executions = quotes.executions
+        if executions:
             self._trades.clear()
-            self._add_trades(quotes.executions)
+            self._add_trades(executions)
         if quotes.HasField("volume"):
             self.volume = quotes.volume
+        elif not self.updates and executions:
+            # A new book, and no total from the exchange: count what the snapshot shows
+            # (a snapshot of a book this client already had shows trades it counted).
+            self.volume = sum(execution.quantity for execution in executions)
         self.updates += 1
 
     def _update(self, quotes: seto_pb2.ContractQuotes) -> None:
@@ -295,8 +321,8 @@ class ContractBook:
                 (
                     execution.price,
                     execution.quantity,
-                    execution.side if execution.HasField("side") else None,
-                    execution.timestamp if execution.HasField("timestamp") else None,
+                    execution.liquidity,
+                    execution.microseconds,
                 )
             )
 

@@ -30,6 +30,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from smarkets import ids
+from smarkets.account import Account, OpenOrder, open_orders
 from smarkets.client import Smarkets
 from smarkets.errors import Error, InvalidIdError, SettingsError
 from smarkets.proto import seto_pb2
@@ -257,7 +258,11 @@ def _request(client: Smarkets, name: str, timeout: float) -> Any:
     answers: list[Any] = []
 
     def take(message: Any) -> None:
-        if not message.HasField("seq") or message.seq == seq:
+        # An answer names the request by its seq when it has the field (an extension of
+        # account_state; orders_for_* have none): anything else is taken as the answer.
+        if "seq" not in message.DESCRIPTOR.fields_by_name or not message.HasField("seq"):
+            answers.append(message)
+        elif message.seq == seq:
             answers.append(message)
 
     client.add_handler(name, take)
@@ -272,33 +277,45 @@ def _request(client: Smarkets, name: str, timeout: float) -> Any:
     return answers[0]
 
 
-def format_account(state: seto_pb2.AccountState, user: str = "") -> list[str]:
-    """The lines ``smarkets account`` prints for an account state."""
+def format_account(state: seto_pb2.AccountState | Account, user: str = "") -> list[str]:
+    """The lines ``smarkets account`` prints for an account state.
+
+    Without the protocol extensions the server does not say what is staked: it shows as
+    ``unknown`` (and ``available`` is ``cash - exposure``).
+    """
+    account = state if isinstance(state, Account) else Account.from_message(state)
     rows = [
-        ("cash", state.cash, "the balance, not counting stakes of matched bets"),
-        ("exposure", state.exposure, "reserved by open orders"),
-        ("available", state.available, "what new orders can use"),
-        ("staked", state.staked, "stakes of matched bets, until their market settles"),
+        ("cash", account.cash, "the balance, not counting stakes of matched bets"),
+        ("exposure", account.exposure, "reserved by open orders"),
+        ("available", account.available, "what new orders can use"),
+        ("staked", account.staked, "stakes of matched bets, until their market settles"),
     ]
-    places = 4 if any(amount % 100 for _, amount, _ in rows) else 2
-    amounts = [money_text(amount, state.currency, places) for _, amount, _ in rows]
+    places = 4 if any(amount is not None and amount % 100 for _, amount, _ in rows) else 2
+    amounts = [
+        "unknown" if amount is None else money_text(amount, account.currency, places)
+        for _, amount, _ in rows
+    ]
     width = max(len(text) for text in amounts)
     who = f" ({user})" if user else ""
-    lines = [f"account {ids.uuid128_to_str(state.account, 'account')}{who}, {state.currency}"]
+    lines = [f"account {ids.uuid128_to_str(account.account, 'account')}{who}, {account.currency}"]
     for (label, _, meaning), text in zip(rows, amounts, strict=True):
         lines.append(f"  {label:<10} {text:>{width}}   {meaning}")
     return lines
 
 
 _SIDES = {seto_pb2.SIDE_BUY: "buy", seto_pb2.SIDE_SELL: "sell"}
-_TIFS = {
-    seto_pb2.TIME_IN_FORCE_GOOD_TIL_CANCELLED: "GTC",
-    seto_pb2.TIME_IN_FORCE_IMMEDIATE_OR_CANCEL: "IOC",
-}
 
 
-def format_orders(orders: seto_pb2.Orders) -> list[str]:
-    """The lines ``smarkets orders`` prints: a table of the open orders and a count."""
+def format_orders(orders: Any) -> list[str]:
+    """The lines ``smarkets orders`` prints: a table of the open orders and a count.
+
+    ``orders`` is a ``seto.orders_for_account`` or ``seto.orders_for_market`` message (or
+    the :class:`~smarkets.account.OpenOrder` rows of one).  Only good-til-cancelled orders
+    rest on the book (what an immediate-or-cancel order does not match at once is
+    cancelled), so every open order's time in force is GTC; the published ``OrderState``
+    does not carry it.
+    """
+    infos: list[OpenOrder] = orders if isinstance(orders, list) else open_orders(orders)
     header = ("ORDER", "MARKET", "CONTRACT", "SIDE", "PRICE", "QUANTITY", "OPEN", "TIF", "REF")
     rows = [
         (
@@ -309,10 +326,10 @@ def format_orders(orders: seto_pb2.Orders) -> list[str]:
             price_text(info.price),
             amount_text(info.quantity),
             amount_text(info.remaining),
-            _TIFS.get(info.time_in_force, str(info.time_in_force)),
+            "GTC",
             info.reference or "-",
         )
-        for info in orders.orders
+        for info in infos
     ]
     count = len(rows)
     if not rows:
@@ -346,7 +363,8 @@ def run_orders(args: argparse.Namespace) -> int:
     client.login()
     try:
         client.request_orders(args.market)
-        orders = _request(client, "seto.orders", args.timeout)
+        name = "seto.orders_for_account" if args.market is None else "seto.orders_for_market"
+        orders = _request(client, name, args.timeout)
     finally:
         client.logout()
     print("\n".join(format_orders(orders)))

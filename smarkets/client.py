@@ -17,7 +17,18 @@ Handler names are ``eto.<type>`` for session payloads (``eto.login_response``,
 ``eto.pong``, ``eto.heartbeat``, ``eto.replay``, ``eto.logout``, …; the
 handler gets the ``eto.Payload``) and ``seto.<kind>`` for exchange payloads
 (``seto.order_accepted``, ``seto.market_quotes``, …; the handler gets that
-kind's message).  :data:`HANDLER_NAMES` lists them all.
+kind's message).  :data:`HANDLER_NAMES` lists them all.  The eto news kinds
+(``eto.downtime_alert``, and the extension ``eto.throttle_exceeded``) reach their
+handlers in seq order like the exchange payloads.
+
+The wire is the published eto v0.3.0 / seto v0.6.4; the client asks for the
+project's extensions at login (``SessionSettings.extensions``).  What needs them
+(:meth:`Smarkets.cancel_all`, :meth:`Smarkets.request_markets`, an order's
+``reference``) raises :class:`~smarkets.errors.ExtensionNotGrantedError` when the
+server granted none, rather than sending what it could not parse.  Everything
+else works from the published fields: the client remembers each order's side,
+market, contract and quantity, so fills and cancellations make sense without
+the extension fields.
 """
 
 from __future__ import annotations
@@ -31,8 +42,10 @@ from typing import Any
 from google.protobuf.descriptor import FieldDescriptor
 
 from smarkets import ids
+from smarkets.account import Account, OpenOrder, open_orders
 from smarkets.book import BOOK_HANDLER_NAMES, Books, MarketBook
 from smarkets.errors import (
+    ExtensionNotGrantedError,
     InvalidOrderError,
     NotLoggedInError,
     SessionEndedError,
@@ -41,7 +54,7 @@ from smarkets.errors import (
 from smarkets.orders import Order
 from smarkets.proto import eto_pb2, seto_pb2
 from smarkets.session import Session
-from smarkets.session_core import Event, Received, session_payload
+from smarkets.session_core import Event, Received, is_session_level, session_payload
 
 __all__ = [
     "ETO_HANDLER_NAMES",
@@ -108,8 +121,21 @@ _ORDER_REPLIES = frozenset(
         "seto.order_invalid",
         "seto.order_executed",
         "seto.order_cancelled",
+        "seto.order_cancel_rejected",
+        "seto.orders_for_account",
+        "seto.orders_for_market",
     }
 )
+
+
+class _Cancel:
+    """A queued order_cancel: which order it names (to match an order_cancel_rejected)."""
+
+    __slots__ = ("key", "order")
+
+    def __init__(self, key: tuple[int, int], order: Order | None) -> None:
+        self.key = key
+        self.order = order
 
 
 def payload_name(payload: seto_pb2.Payload) -> tuple[str, Any]:
@@ -174,7 +200,7 @@ class Smarkets:
         # A payload counts as processed once its handlers have run (it is then reported
         # with session.processed), not when the session hands it over.
         session.auto_commit = False
-        self._queue: list[tuple[seto_pb2.Payload, Order | None]] = []
+        self._queue: list[tuple[seto_pb2.Payload, Order | _Cancel | None]] = []
         self._queue_lock = threading.Lock()
         # Held across numbering+sending and the registration of the orders sent,
         # and while replies are matched to orders, so a reply read by another
@@ -190,6 +216,14 @@ class Smarkets:
         self._orders_by_seq: dict[int, Order] = {}
         self._orders_by_reference: dict[str, Order] = {}
         self._orders_by_id: dict[tuple[int, int], Order] = {}
+        # The cancels sent, by seq (an order_cancel_rejected names only that), and the seqs
+        # of the cancels of each order id (forgotten once the order is done).
+        self._cancels_by_seq: dict[int, _Cancel] = {}
+        self._cancel_seqs: dict[tuple[int, int], list[int]] = {}
+        #: The latest account state (:class:`~smarkets.account.Account`, money in 1/10,000
+        #: of the currency), kept up to date from ``seto.account_state`` before its
+        #: handlers run; ``None`` until one arrived.
+        self.account: Account | None = None
         #: The order books of the subscribed markets (:class:`~smarkets.book.Books`), kept
         #: up to date from the quotes before their handlers run.
         self.books = Books()
@@ -276,9 +310,27 @@ class Smarkets:
             raise TypeError(f"expected a seto Payload, not {type(payload).__name__}")
         self._queue_payload(payload, None)
 
-    def _queue_payload(self, payload: seto_pb2.Payload, order: Order | None) -> None:
+    def _queue_payload(self, payload: seto_pb2.Payload, order: Order | _Cancel | None) -> None:
         with self._queue_lock:
             self._queue.append((payload, order))
+
+    @property
+    def extensions(self) -> int | None:
+        """The protocol extensions version the server granted (``session.extensions``):
+        ``None`` before the first login, ``0`` for none."""
+        return getattr(self.session, "extensions", None)
+
+    def _require_extensions(self, feature: str) -> None:
+        """Raise ExtensionNotGrantedError unless the extensions were granted (or, before
+        the first login, unless the settings ask for them)."""
+        granted = self.extensions
+        if granted:
+            return
+        if granted is None:
+            settings = getattr(self.session, "settings", None)
+            if getattr(settings, "extensions", True):
+                return  # not logged in yet: the login asks for them
+        raise ExtensionNotGrantedError(feature, granted)
 
     @property
     def queued(self) -> int:
@@ -313,6 +365,8 @@ class Smarkets:
         if order.state is not None:
             raise InvalidOrderError([f"this order was already placed (state {order.state!r})"])
         order.validate()
+        if order.reference is not None:
+            self._require_extensions("an order reference")
         payload = seto_pb2.Payload(type=seto_pb2.PAYLOAD_ORDER_CREATE)
         order._fill(payload.order_create)  # in place: no OrderCreate to copy
         order._queued()
@@ -320,8 +374,15 @@ class Smarkets:
         return order
 
     def cancel(self, order_or_id: Order | seto_pb2.Uuid128 | str | int) -> None:
-        """Queue the cancellation of an order (an accepted :class:`Order` or an order id)."""
+        """Queue the cancellation of an order (an accepted :class:`Order` or an order id).
+
+        Answered by ``seto.order_cancelled`` (the order's ``on_cancelled`` is called) or
+        ``seto.order_cancel_rejected`` (NOT_FOUND, NOT_LIVE), which names the cancel by the
+        seq :meth:`flush` gave it; the order's ``on_cancel_rejected`` is then called.
+        """
+        order: Order | None = None
         if isinstance(order_or_id, Order):
+            order = order_or_id
             if order_or_id.id is None:
                 raise InvalidOrderError(
                     [
@@ -334,10 +395,18 @@ class Smarkets:
             order_id = _as_uuid(order_or_id, "order")
         payload = seto_pb2.Payload(type=seto_pb2.PAYLOAD_ORDER_CANCEL)
         payload.order_cancel.order.CopyFrom(order_id)
-        self._queue_payload(payload, None)
+        if order is None:
+            order = self._orders_by_id.get(_id_key(order_id))
+        self._queue_payload(payload, _Cancel(_id_key(order_id), order))
 
     def cancel_all(self, market: seto_pb2.Uuid128 | str | int | None = None) -> None:
-        """Queue the cancellation of every open order, in ``market`` or in all markets."""
+        """Queue the cancellation of every open order, in ``market`` or in all markets.
+
+        A protocol extension: raises :class:`~smarkets.errors.ExtensionNotGrantedError`
+        when the server granted none (cancel the orders one by one then, e.g. those of
+        :meth:`request_orders`).
+        """
+        self._require_extensions("cancel_all (order_cancel_all)")
         payload = seto_pb2.Payload(type=seto_pb2.PAYLOAD_ORDER_CANCEL_ALL)
         payload.order_cancel_all.SetInParent()
         if market is not None:
@@ -345,23 +414,44 @@ class Smarkets:
         self._queue_payload(payload, None)
 
     def request_account_state(self) -> None:
-        """Queue a request for the account's balance (answered by ``seto.account_state``)."""
+        """Queue a request for the account's balance (answered by ``seto.account_state``;
+        :attr:`account` holds it converted to 1/10,000 units)."""
         payload = seto_pb2.Payload(type=seto_pb2.PAYLOAD_ACCOUNT_STATE_REQUEST)
         payload.account_state_request.SetInParent()
         self._queue_payload(payload, None)
 
     def request_markets(self) -> None:
-        """Queue a request for the market catalogue (answered by ``seto.markets``)."""
+        """Queue a request for the market catalogue (answered by ``seto.markets``).
+
+        The catalogue over the stream is a protocol extension: raises
+        :class:`~smarkets.errors.ExtensionNotGrantedError` when the server granted none.
+        """
+        self._require_extensions("the market catalogue (markets_request)")
         payload = seto_pb2.Payload(type=seto_pb2.PAYLOAD_MARKETS_REQUEST)
         payload.markets_request.SetInParent()
         self._queue_payload(payload, None)
 
     def request_orders(self, market: seto_pb2.Uuid128 | str | int | None = None) -> None:
-        """Queue a request for the open orders, of ``market`` or all (``seto.orders``)."""
-        payload = seto_pb2.Payload(type=seto_pb2.PAYLOAD_ORDERS_REQUEST)
-        payload.orders_request.SetInParent()
-        if market is not None:
-            payload.orders_request.market.CopyFrom(_as_uuid(market, "market"))
+        """Queue a request for the open orders: of ``market`` (answered by
+        ``seto.orders_for_market``) or of every market (``seto.orders_for_account``).
+
+        :func:`smarkets.account.open_orders` flattens either answer.
+        """
+        if market is None:
+            self.request_orders_for_account()
+        else:
+            self.request_orders_for_market(market)
+
+    def request_orders_for_account(self) -> None:
+        """Queue ``orders_for_account_request`` (answered by ``seto.orders_for_account``)."""
+        payload = seto_pb2.Payload(type=seto_pb2.PAYLOAD_ORDERS_FOR_ACCOUNT_REQUEST)
+        payload.orders_for_account_request.SetInParent()
+        self._queue_payload(payload, None)
+
+    def request_orders_for_market(self, market: seto_pb2.Uuid128 | str | int) -> None:
+        """Queue ``orders_for_market_request`` (answered by ``seto.orders_for_market``)."""
+        payload = seto_pb2.Payload(type=seto_pb2.PAYLOAD_ORDERS_FOR_MARKET_REQUEST)
+        payload.orders_for_market_request.market.CopyFrom(_as_uuid(market, "market"))
         self._queue_payload(payload, None)
 
     # -- sending ---------------------------------------------------------------------
@@ -399,7 +489,11 @@ class Smarkets:
                 log.debug("flushed %d payloads (seq %d to %d)", len(seqs), seqs[0], seqs[-1])
             return seqs
 
-    def _track_sent(self, order: Order, seq: int) -> None:
+    def _track_sent(self, order: Order | _Cancel, seq: int) -> None:
+        if type(order) is _Cancel:
+            self._cancels_by_seq[seq] = order
+            self._cancel_seqs.setdefault(order.key, []).append(seq)
+            return
         order._sent(seq)
         self._orders_by_seq[seq] = order
         if order.reference:
@@ -446,7 +540,7 @@ class Smarkets:
         try:
             self.dispatch(payload)
         finally:
-            if payload.type not in _SESSION_TYPES:
+            if not is_session_level(payload):
                 seq = event.seq
                 self.session.processed(payload.eto_payload.seq if seq is None else seq)
 
@@ -465,6 +559,8 @@ class Smarkets:
         name, message = payload_name(payload)
         if name in BOOK_HANDLER_NAMES:
             self.books.apply(name, message)
+        elif name == "seto.account_state":
+            self.account = Account.from_message(message)
         if name in _ORDER_REPLIES:
             self._track_reply(name, message)
         for fn in self._handlers.get(name, ()):
@@ -474,6 +570,18 @@ class Smarkets:
         return name
 
     # -- order tracking ------------------------------------------------------------------
+
+    def order_for(self, order_id: seto_pb2.Uuid128 | str | int) -> Order | None:
+        """The :class:`Order` this client tracks under ``order_id`` (``None`` if none).
+
+        Orders this client placed are tracked from acceptance until done.  So are the open
+        orders listed by ``seto.orders_for_account``/``orders_for_market`` answers, and
+        orders whose fills carry the extension fields (side, market, contract): e.g. an
+        order another session of the account placed.  A fill of a tracked order thus has a
+        side, market and contract even though the published ``order_executed`` says only
+        the order id, price and quantity.
+        """
+        return self._orders_by_id.get(_id_key(_as_uuid(order_id, "order")))
 
     def _find(self, seq: int | None, reference: str | None) -> Order | None:
         order = self._orders_by_seq.get(seq) if seq is not None else None
@@ -491,9 +599,19 @@ class Smarkets:
             key = _id_key(order.id)
             if self._orders_by_id.get(key) is order:
                 del self._orders_by_id[key]
+            self._forget_cancels(key)
+
+    def _forget_cancels(self, key: tuple[int, int]) -> None:
+        seqs = self._cancel_seqs.pop(key, None)
+        if seqs:
+            for seq in seqs:
+                self._cancels_by_seq.pop(seq, None)
 
     def _track_reply(self, name: str, message: Any) -> None:
         with self._orders_lock:
+            if name == "seto.orders_for_account" or name == "seto.orders_for_market":
+                self._adopt_open_orders(open_orders(message))
+                return
             order, callback = self._apply_reply(name, message)
         if order is None and log.isEnabledFor(logging.DEBUG):
             log.debug("%s matches no order placed by this client", name)
@@ -502,7 +620,61 @@ class Smarkets:
             if fn is not None:
                 fn(order, message)
 
+    def _adopt_open_orders(self, rows: list[OpenOrder]) -> None:
+        """Track the listed open orders that this client does not track yet."""
+        for row in rows:
+            key = _id_key(row.order)
+            if key in self._orders_by_id or not row.remaining:
+                continue
+            order = Order(
+                quantity=row.quantity,
+                price=row.price,
+                side=row.side,
+                market=row.market,
+                contract=row.contract,
+                reference=row.reference,
+            )
+            order.state = "accepted"
+            order.filled = row.quantity_filled
+            order._remaining = row.remaining
+            order._set_id(row.order)
+            self._orders_by_id[key] = order
+
+    def _adopt_executed(self, message: seto_pb2.OrderExecuted) -> Order | None:
+        """An Order for a fill of an order not tracked here, when the extension fields
+        say what it is (side, market and contract); else ``None``."""
+        if not (
+            message.HasField("side") and message.HasField("market") and message.HasField("contract")
+        ):
+            return None
+        order = Order(
+            price=message.price,
+            side=message.side,
+            market=message.market,
+            contract=message.contract,
+            reference=message.reference if message.HasField("reference") else None,
+        )
+        order.state = "accepted"
+        order._set_id(message.order)
+        return order
+
     def _apply_reply(self, name: str, message: Any) -> tuple[Order | None, str | None]:
+        if name == "seto.order_cancel_rejected":
+            cancel = self._cancels_by_seq.pop(message.seq, None)
+            order = None
+            if cancel is not None:
+                seqs = self._cancel_seqs.get(cancel.key)
+                if seqs is not None and message.seq in seqs:
+                    seqs.remove(message.seq)
+                    if not seqs:
+                        del self._cancel_seqs[cancel.key]
+                order = cancel.order or self._orders_by_id.get(cancel.key)
+            elif message.HasField("order"):
+                order = self._orders_by_id.get(_id_key(message.order))
+            if order is None:
+                return None, None
+            order._cancel_rejected(message)
+            return order, "on_cancel_rejected"
         reference = message.reference if message.HasField("reference") else None
         if name == "seto.order_accepted":
             order = self._find(message.seq, reference)
@@ -525,9 +697,12 @@ class Smarkets:
             self._forget(order)
             return order, callback
         if name == "seto.order_executed":
-            order = self._orders_by_id.get(_id_key(message.order))
+            key = _id_key(message.order)
+            order = self._orders_by_id.get(key)
+            if order is None and reference:
+                order = self._orders_by_reference.get(reference)
             if order is None:
-                order = self._find(message.seq if message.HasField("seq") else None, reference)
+                order = self._adopt_executed(message)
             if order is None:
                 return None, None
             order._executed(message)
@@ -542,6 +717,7 @@ class Smarkets:
             if order is None and reference:
                 order = self._orders_by_reference.get(reference)
             if order is None:
+                self._forget_cancels(_id_key(message.order))
                 return None, None
             order._cancelled(message)
             self._forget(order)

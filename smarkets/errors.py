@@ -118,7 +118,7 @@ class SessionEndedError(Error):
 
 
 class LoginError(SessionEndedError):
-    """The server refused the login: bad credentials (UNAUTHORISED) or UNVERIFIED account."""
+    """The server refused the login: bad credentials (UNAUTHORISED)."""
 
 
 class UnknownSessionError(SessionEndedError):
@@ -134,7 +134,44 @@ class LoginTimeoutError(SessionEndedError):
 
 
 class LoggedOutError(SessionEndedError):
-    """The server ended the session for another reason (DOWNTIME, NONE, …)."""
+    """The server ended the session for another reason (NONE, SERVICE_TEMPORARILY_UNAVAILABLE…)."""
+
+
+class DowntimeError(LoggedOutError):
+    """The server closed the session for announced downtime (LOGOUT DOWNTIME).
+
+    The downtime was announced beforehand by an ``eto.downtime_alert`` payload.  A session
+    that ended by logout cannot be resumed: log in again (a new session) once the service
+    is back.
+    """
+
+
+class PayloadRejectedError(LoggedOutError):
+    """The server ended the session over a payload this side sent.
+
+    LOGOUT ``INVALID_PAYLOAD`` (it could not be decoded or lacked a required field) or
+    ``UNSUPPORTED_PAYLOAD`` (a kind or enum value the server does not serve).  Both are
+    extension reasons: a session without extensions is told ``LOGOUT_NONE`` instead.
+    """
+
+
+class ExtensionNotGrantedError(Error):
+    """The feature needs the project's extensions, and the server did not grant them.
+
+    ``feature`` names what was asked for.  A server that speaks only the published
+    schema (eto v0.3.0 / seto v0.6.4) could not parse the request, so nothing is sent.
+    Log in with ``SessionSettings(extensions=True)`` (the default) to a server that grants
+    them, or use the published way to say the thing where there is one.
+    """
+
+    def __init__(self, feature: str, granted: int | None = 0) -> None:
+        if granted is None:
+            detail = "the session is not logged in yet, so no extensions are granted"
+        else:
+            detail = "the server granted no extensions (it speaks only the published schema)"
+        super().__init__(f"{feature} needs the smarkets protocol extensions: {detail}")
+        self.feature = feature
+        self.granted = granted
 
 
 class UnknownHandlerError(Error, ValueError):

@@ -33,12 +33,17 @@ OrderCallback = Callable[["Order", Any], None]
 
 _UINT64_LIMIT = 1 << 64
 _UINT64_MASK = _UINT64_LIMIT - 1
+#: The largest quantity the wire carries (``quantity`` is a uint32 in seto v0.6.4).
+_UINT32_MAX = (1 << 32) - 1
 
 _SIDE_NAMES = {seto_pb2.SIDE_BUY: "BUY", seto_pb2.SIDE_SELL: "SELL"}
 _TIF_NAMES = {
-    seto_pb2.TIME_IN_FORCE_GOOD_TIL_CANCELLED: "GOOD_TIL_CANCELLED",
-    seto_pb2.TIME_IN_FORCE_IMMEDIATE_OR_CANCEL: "IMMEDIATE_OR_CANCEL",
+    seto_pb2.GOOD_TIL_CANCELLED: "GOOD_TIL_CANCELLED",
+    seto_pb2.IMMEDIATE_OR_CANCEL: "IMMEDIATE_OR_CANCEL",
 }
+_LIMIT = seto_pb2.ORDER_CREATE_LIMIT
+_PAYOFF = seto_pb2.QUANTITY_PAYOFF_CURRENCY
+_PERCENT_ODDS = seto_pb2.PRICE_PERCENT_ODDS
 
 
 @functools.lru_cache(maxsize=1024)
@@ -75,15 +80,24 @@ class Order:
 
     What to place:
 
-    * ``quantity``: the payoff amount in 1/10,000 of the currency, at least 1000.
+    * ``quantity``: the payoff amount in 1/10,000 of the currency, 1000 …
+      4,294,967,295 (the wire's uint32; the exchange may allow less: the sandbox's
+      maximum order quantity is 500,000,000 by default, above it the order is invalid).
     * ``price``: percent odds in basis points, 1 … 9999 (2500 = 25.00%).
     * ``side``: :attr:`BUY` (back) or :attr:`SELL` (lay).
     * ``market`` and ``contract``: ``Uuid128`` ids (tagged hex text such as
       ``'fc024'``/``'1cccc'`` and plain ints are converted when assigned).
     * ``time_in_force``: :attr:`GOOD_TIL_CANCELLED` (default) or
       :attr:`IMMEDIATE_OR_CANCEL`.
+    * ``maq``: optional minimum acceptable quantity, at most ``quantity``: at least
+      this much must match at once, or nothing matches (the order is then cancelled,
+      INSUFFICIENT_LIQUIDITY).
     * ``reference``: an optional label of at most 64 bytes of UTF-8, echoed in
-      every reply.
+      every reply (a protocol extension: placing an order with a reference raises
+      :class:`~smarkets.errors.ExtensionNotGrantedError` when the server granted none).
+
+    It is sent as the published ``seto.OrderCreate``: type LIMIT, quantity type
+    PAYOFF_CURRENCY, price type PERCENT_ODDS.
 
     What became of it (kept up to date by the client that placed it):
 
@@ -93,21 +107,26 @@ class Order:
     * ``seq``: the eto seq it was sent with (set at flush).
     * ``id``: the exchange's ``Uuid128`` for it, once accepted.
     * ``filled`` and ``remaining``: quantity matched so far and still open.
+    * ``cancelled_quantity``: the quantity the cancellation took off the book (from the
+      exchange when it says, else what was still open), ``None`` until cancelled.
     * ``last_message``: the latest reply about it.
 
     Callbacks, each ``fn(order, message)`` and optional: ``on_accepted``,
-    ``on_rejected``, ``on_invalid``, ``on_executed`` (every fill) and
-    ``on_cancelled``.
+    ``on_rejected``, ``on_invalid``, ``on_executed`` (every fill),
+    ``on_cancelled`` and ``on_cancel_rejected`` (a cancel of it was refused:
+    NOT_FOUND or NOT_LIVE; the order's state is left as it was).
     """
 
     BUY = seto_pb2.SIDE_BUY
     SELL = seto_pb2.SIDE_SELL
-    GOOD_TIL_CANCELLED = seto_pb2.TIME_IN_FORCE_GOOD_TIL_CANCELLED
-    IMMEDIATE_OR_CANCEL = seto_pb2.TIME_IN_FORCE_IMMEDIATE_OR_CANCEL
+    GOOD_TIL_CANCELLED = seto_pb2.GOOD_TIL_CANCELLED
+    IMMEDIATE_OR_CANCEL = seto_pb2.IMMEDIATE_OR_CANCEL
 
     MIN_PRICE = 1
     MAX_PRICE = 9999
     MIN_QUANTITY = 1000
+    #: The wire's limit (uint32); the exchange's own maximum may be lower.
+    MAX_QUANTITY = _UINT32_MAX
     MAX_REFERENCE_BYTES = 64
 
     #: States after which nothing more happens to an order.
@@ -123,11 +142,13 @@ class Order:
         time_in_force: int = GOOD_TIL_CANCELLED,
         reference: str | None = None,
         *,
+        maq: int | None = None,
         on_accepted: OrderCallback | None = None,
         on_rejected: OrderCallback | None = None,
         on_invalid: OrderCallback | None = None,
         on_executed: OrderCallback | None = None,
         on_cancelled: OrderCallback | None = None,
+        on_cancel_rejected: OrderCallback | None = None,
     ) -> None:
         self.quantity = quantity
         self.price = price
@@ -136,15 +157,18 @@ class Order:
         self.contract = contract
         self.time_in_force = time_in_force
         self.reference = reference
+        self.maq = maq
         self.on_accepted = on_accepted
         self.on_rejected = on_rejected
         self.on_invalid = on_invalid
         self.on_executed = on_executed
         self.on_cancelled = on_cancelled
+        self.on_cancel_rejected = on_cancel_rejected
         self.state: str | None = None
         self.seq: int | None = None
         self.id: seto_pb2.Uuid128 | None = None
         self.filled = 0
+        self.cancelled_quantity: int | None = None
         self._remaining: int | None = None
         self.last_message: Any = None
 
@@ -194,8 +218,19 @@ class Order:
             problems.append(f"price must be {self.MIN_PRICE} ... {self.MAX_PRICE}, not {price}")
         if isinstance(quantity, bool) or not isinstance(quantity, int):
             problems.append(f"quantity must be an int, not {quantity!r}")
-        elif not self.MIN_QUANTITY <= quantity < _UINT64_LIMIT:
-            problems.append(f"quantity must be at least {self.MIN_QUANTITY}, not {quantity}")
+        elif not self.MIN_QUANTITY <= quantity <= self.MAX_QUANTITY:
+            problems.append(
+                f"quantity must be {self.MIN_QUANTITY} ... {self.MAX_QUANTITY} "
+                f"(a uint32 on the wire), not {quantity}"
+            )
+        maq = self.maq
+        if maq is not None:
+            if isinstance(maq, bool) or not isinstance(maq, int):
+                problems.append(f"maq must be an int or None, not {maq!r}")
+            elif maq < 1 or maq > self.MAX_QUANTITY:
+                problems.append(f"maq must be 1 ... {self.MAX_QUANTITY}, not {maq}")
+            elif isinstance(quantity, int) and maq > quantity:
+                problems.append(f"maq ({maq}) must not exceed the quantity ({quantity})")
         if self.side not in _SIDE_NAMES:
             problems.append(f"side must be Order.BUY or Order.SELL, not {self.side!r}")
         if self.time_in_force not in _TIF_NAMES:
@@ -232,12 +267,17 @@ class Order:
 
     def _fill(self, message: seto_pb2.OrderCreate) -> None:
         """Set the fields of ``message`` (an empty ``OrderCreate``, e.g. inside a payload)."""
-        message.quantity = self.quantity
-        message.price = self.price
-        message.side = self.side
-        message.time_in_force = self.time_in_force
+        message.type = _LIMIT
         message.market.CopyFrom(self.market)
         message.contract.CopyFrom(self.contract)
+        message.side = self.side
+        message.quantity_type = _PAYOFF
+        message.quantity = self.quantity
+        message.price_type = _PERCENT_ODDS
+        message.price = self.price
+        if self.maq is not None:
+            message.maq = self.maq
+        message.tif = self.time_in_force
         if self.reference is not None:
             message.reference = self.reference
 
@@ -283,8 +323,17 @@ class Order:
     def _cancelled(self, message: seto_pb2.OrderCancelled) -> None:
         self.last_message = message
         self._set_id(message.order)
+        # The extension says how much was cancelled; the published message does not, and
+        # then it is what was still open.
+        if message.HasField("quantity"):
+            self.cancelled_quantity = message.quantity
+        else:
+            self.cancelled_quantity = self.remaining or 0
         self.state = "cancelled"
         self._remaining = 0
+
+    def _cancel_rejected(self, message: seto_pb2.OrderCancelRejected) -> None:
+        self.last_message = message
 
     def _set_id(self, uuid: seto_pb2.Uuid128) -> None:
         if self.id is None:
@@ -314,6 +363,8 @@ class Order:
             parts.append(f"seq={self.seq}")
         if self.id is not None:
             parts.append(f"id={show(self.id, 'order')}")
+        if self.maq is not None:
+            parts.append(f"maq={self.maq}")
         if self.filled:
             parts.append(f"filled={self.filled}")
         return f"<Order {' '.join(parts)}>"

@@ -24,18 +24,22 @@ from collections import deque
 from collections.abc import Callable, Iterable
 
 from smarkets.errors import (
+    DowntimeError,
     Error,
+    ExtensionNotGrantedError,
     HeartbeatTimeoutError,
     LoggedOutError,
     LoginError,
     LoginTimeoutError,
     NotLoggedInError,
+    PayloadRejectedError,
     ProtocolError,
     SessionEndedError,
     SocketError,
     SocketTimeout,
     UnknownSessionError,
 )
+from smarkets.extensions import EXTENSIONS_VERSION
 from smarkets.journal import Journal
 from smarkets.proto import eto_pb2, seto_pb2
 from smarkets.reconnect import (
@@ -68,10 +72,12 @@ log = logging.getLogger("smarkets.session")
 
 _ERRORS_BY_REASON: dict[int, type[SessionEndedError]] = {
     eto_pb2.LOGOUT_UNAUTHORISED: LoginError,
-    eto_pb2.LOGOUT_UNVERIFIED: LoginError,
     eto_pb2.LOGOUT_UNKNOWN_SESSION: UnknownSessionError,
     eto_pb2.LOGOUT_HEARTBEAT_TIMEOUT: HeartbeatTimeoutError,
     eto_pb2.LOGOUT_LOGIN_TIMEOUT: LoginTimeoutError,
+    eto_pb2.LOGOUT_DOWNTIME: DowntimeError,
+    eto_pb2.LOGOUT_INVALID_PAYLOAD: PayloadRejectedError,
+    eto_pb2.LOGOUT_UNSUPPORTED_PAYLOAD: PayloadRejectedError,
 }
 
 
@@ -80,10 +86,12 @@ def error_for_end(
 ) -> SessionEndedError:
     """The exception that stands for ``ended`` (a :class:`SessionEnded` event).
 
-    UNAUTHORISED and UNVERIFIED give :class:`~smarkets.errors.LoginError`,
+    UNAUTHORISED gives :class:`~smarkets.errors.LoginError`,
     UNKNOWN_SESSION :class:`~smarkets.errors.UnknownSessionError`, the two
     timeouts :class:`~smarkets.errors.HeartbeatTimeoutError` and
-    :class:`~smarkets.errors.LoginTimeoutError`, any other reason
+    :class:`~smarkets.errors.LoginTimeoutError`, DOWNTIME
+    :class:`~smarkets.errors.DowntimeError`, INVALID_PAYLOAD and UNSUPPORTED_PAYLOAD
+    :class:`~smarkets.errors.PayloadRejectedError`, any other reason
     :class:`~smarkets.errors.LoggedOutError`.
     """
     reason = ended.reason
@@ -209,6 +217,8 @@ class Session:
         # True once the session ended for good: the next login starts a new one.
         self._finished = False
         self._saved: tuple[str, int, int] | None = None
+        # The extensions version the server granted at the latest login (None: no login yet).
+        self._extensions: int | None = None
         #: The :class:`~smarkets.journal.Journal` recording the payloads, or ``None``.
         self.journal = Journal.attach(journal)
 
@@ -228,6 +238,22 @@ class Session:
     def outseq(self) -> int:
         """The next seq this client will send."""
         return self._state.outseq
+
+    @property
+    def extensions(self) -> int | None:
+        """The version of the protocol extensions the server granted at the latest login.
+
+        ``None`` before the first login; ``0`` when the server granted none (a server that
+        speaks only the published schema, or ``settings.extensions`` off): features that
+        need extensions then raise :class:`~smarkets.errors.ExtensionNotGrantedError`.
+        """
+        return self._extensions
+
+    def require_extensions(self, feature: str) -> None:
+        """Raise :class:`~smarkets.errors.ExtensionNotGrantedError` unless extensions were
+        granted at the latest login (``feature`` names what needs them, for the message)."""
+        if not self._extensions:
+            raise ExtensionNotGrantedError(feature, self._extensions)
 
     @property
     def state(self) -> State:
@@ -366,6 +392,8 @@ class Session:
             login.password = settings.password
         if settings.cookie is not None:
             login.cookie = settings.cookie
+        if settings.extensions:
+            login.extensions = EXTENSIONS_VERSION
         return login
 
     def login(self) -> list[Event]:
@@ -429,6 +457,12 @@ class Session:
             events = self._pump(core, math.inf)
             for index, event in enumerate(events):
                 if isinstance(event, LoggedIn):
+                    self._extensions = event.extensions
+                    if settings.extensions and not event.extensions:
+                        log.info(
+                            "the server granted no protocol extensions: "
+                            "speaking the published schema only"
+                        )
                     # What came behind the response (even the session's end) is
                     # for the next read.
                     with self._lock:
@@ -556,13 +590,37 @@ class Session:
                     # Only what is saved needs it (see _save).
                     self._note_received(events)
             except ProtocolError as exc:
-                # Nothing of the bad batch was applied; the stream is unusable.
-                self._socket.close()
-                self._save()
+                # Nothing of the bad batch was applied; the stream is unusable.  The server
+                # is told why before the connection closes (LOGOUT INVALID_PAYLOAD, or its
+                # published stand-in NONE for a session without extensions); a session ended
+                # by logout cannot be resumed.
+                self._abort(core, now, exc)
                 raise ProtocolError(f"from {self._socket.address}: {exc}") from exc
             self._flush_core(core, events)
             self._save()
             return events
+
+    def _abort(self, core: SessionCore, now: float, cause: ProtocolError) -> None:
+        """End the session over a payload the server sent that cannot be read: LOGOUT
+        INVALID_PAYLOAD (best effort: a failed write is ignored), then close."""
+        ended = core.abort(eto_pb2.LOGOUT_INVALID_PAYLOAD, now)
+        if ended:
+            log.warning(
+                "ending the session with %s: %s (LOGOUT INVALID_PAYLOAD)",
+                self._socket.address,
+                cause,
+            )
+            try:
+                self._flush_core(core)
+            except SocketError as exc:  # pragma: no cover - _flush_core ignores it once CLOSED
+                log.debug("could not send the LOGOUT: %s", exc)
+        self._socket.close()
+        if ended:
+            self._finished = True
+            self._want_connected = False
+            self._clear_store()
+        else:
+            self._save()
 
     def _flush_core(self, core: SessionCore, events: list[Event] | None = None) -> None:
         """Write what the core has queued.

@@ -115,6 +115,10 @@ class SessionSettings:
       for the session's life (memory grows with what the session sends, ~70 MiB
       per million orders).  A replay request reaching further back than what is
       kept ends the session.
+    * ``extensions`` (``True``): ask the server at login for this project's protocol
+      extensions (``seto.Login.extensions``, :data:`smarkets.extensions.EXTENSIONS_VERSION`).
+      ``False`` speaks the published schema only (eto v0.3.0 / seto v0.6.4), as a 2013
+      client would; what the server granted is ``Session.extensions`` after the login.
     """
 
     _FIELDS = (
@@ -131,6 +135,7 @@ class SessionSettings:
         "login_timeout",
         "max_payload_size",
         "replay_limit",
+        "extensions",
     )
     _SECRETS = frozenset({"password", "cookie"})
 
@@ -145,6 +150,7 @@ class SessionSettings:
     login_timeout: float
     max_payload_size: int
     replay_limit: int | None
+    extensions: bool
 
     def __init__(
         self,
@@ -162,6 +168,7 @@ class SessionSettings:
         login_timeout: float = DEFAULT_LOGIN_TIMEOUT,
         max_payload_size: int = DEFAULT_MAX_PAYLOAD_SIZE,
         replay_limit: int | None = DEFAULT_REPLAY_LIMIT,
+        extensions: bool = True,
     ) -> None:
         self.username = username
         self.password = password
@@ -176,6 +183,7 @@ class SessionSettings:
         self.login_timeout = login_timeout
         self.max_payload_size = max_payload_size
         self.replay_limit = replay_limit
+        self.extensions = extensions
 
     # -- secrets ---------------------------------------------------------
 
@@ -290,6 +298,12 @@ class SessionSettings:
         if value is None:
             return None
         return _integer("replay_limit", value, 1)
+
+    @staticmethod
+    def _check_extensions(value: Any) -> bool:
+        if not isinstance(value, bool):
+            raise SettingsError(f"extensions must be True or False, not {value!r}")
+        return value
 
     # -- whole-object checks ----------------------------------------------
 

@@ -243,12 +243,16 @@ class Watch:
     # -- handlers -----------------------------------------------------------------------------
 
     def _ours(self, message: Any) -> bool:
-        market = getattr(message, "market", None)
-        return (
-            market is not None
-            and self._market_id is not None
-            and ids.uuid128_to_str(market, "market") == self._market_id
-        )
+        if self._market_id is None:
+            return False
+        if "market" in message.DESCRIPTOR.fields_by_name and message.HasField("market"):
+            return ids.uuid128_to_str(message.market, "market") == self._market_id
+        if isinstance(message, seto_pb2.ContractQuotes):
+            # The published contract_quotes names only the contract: ours if our market's
+            # snapshot listed it.
+            book = self.client.book(self._market_id)
+            return book is not None and message.contract in book
+        return False
 
     def _on_markets(self, message: seto_pb2.Markets) -> None:
         info = MarketInfo.from_catalogue(message, self._market_id or self.market)
@@ -330,7 +334,17 @@ class Watch:
         )
         if new_session:
             if self.info is None or self._market_id is None:
-                client.request_markets()
+                if client.extensions:
+                    client.request_markets()
+                elif self._market_id is None:
+                    # The stream catalogue is an extension: a market is found by name
+                    # only through it.
+                    self.error = (
+                        f"cannot look up market {self.market!r} by name: the server granted"
+                        " no protocol extensions (no catalogue); give the market's id"
+                    )
+                    self._stop = True
+                    return
             if self._market_id is not None:
                 client.subscribe(self._market_id)
                 self._subscribed = True

@@ -11,6 +11,7 @@ import pytest
 import trustme
 
 import smarkets
+from smarkets.extensions import EXTENSIONS_VERSION
 
 USERNAME = "alice"
 PASSWORD = "s3cret-pa55word"
@@ -96,7 +97,9 @@ class Loopback:
     It stands in for :class:`smarkets.SessionSocket`: what the client writes goes
     straight into the server core, which accepts logins by itself (set
     ``refuse`` to a logout reason to refuse them).  ``received`` holds every
-    payload the server got; :meth:`send` makes the server send one.  Waiting
+    payload the server got; :meth:`send` makes the server send one.  It grants
+    the extensions a login asks for (up to ``grant``; set ``grant = 0`` to play a
+    server that speaks only the published schema).  Waiting
     for input advances the fake clock by the time waited, so timers fire
     without real sleeps.
     """
@@ -114,6 +117,7 @@ class Loopback:
         self.events: list[Any] = []
         self.sessions: dict[str, SessionState] = {}
         self.refuse: int | None = None
+        self.grant = EXTENSIONS_VERSION
         self.connects = 0
         self.writes = 0
 
@@ -157,7 +161,9 @@ class Loopback:
                 if state is None:
                     state = SessionState(session_id=f"{len(self.sessions) + 1:x}9999")
                     self.sessions[state.session_id] = state
-                more = self.core.accept_login(state, self.clock())
+                asked = event.payload.login.extensions
+                granted = min(asked, self.grant)
+                more = self.core.accept_login(state, self.clock(), extensions=granted)
                 self.events.extend(e for e in more if not isinstance(e, LoggedIn))
             else:
                 self.events.append(event)

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 import pytest
 
 import smarkets
-from smarkets.book import Books, Depth, Level, Trade, UnknownContractError
+from smarkets.book import SATURATED_QUANTITY, Books, Depth, Level, Trade, UnknownContractError
 from smarkets.proto import eto_pb2, seto_pb2
 
 MARKET = 0x1
@@ -39,7 +39,9 @@ def fill(
     for price, quantity in offers:
         cq.offers.add(price=price, quantity=quantity)
     for price, quantity in executions:
-        cq.executions.add(price=price, quantity=quantity, side=seto_pb2.SIDE_BUY, timestamp=7)
+        cq.executions.add(
+            price=price, quantity=quantity, liquidity=seto_pb2.SIDE_BUY, microseconds=7
+        )
     if volume is not None:
         cq.volume = volume
 
@@ -49,7 +51,11 @@ def snapshot(market: int, books: dict[int, tuple[Quotes, Quotes]], **kw) -> seto
     payload.eto_payload.seq = kw.pop("seq", 1)
     mq = payload.market_quotes
     mq.market.CopyFrom(uuid(market))
-    mq.state = kw.pop("state", seto_pb2.MARKET_STATUS_OPEN)
+    mq.price_type = seto_pb2.PRICE_PERCENT_ODDS
+    mq.quantity_type = seto_pb2.QUANTITY_PAYOFF_CURRENCY
+    state = kw.pop("state", seto_pb2.MARKET_STATUS_OPEN)
+    if state is not None:
+        mq.state = state
     for contract, (bids, offers) in books.items():
         fill(mq.contract_quotes.add(), contract, market, bids, offers, **kw)
     return payload
@@ -291,3 +297,37 @@ def test_client_applies_quotes_before_handlers(make_session, loopback) -> None:
     loopback.send(update(C1, bids=[(4560, 3000)]))
     client.read()
     assert client.book("1c024") is None and client.books.ignored == 1
+
+
+# -- the published fields only (a server without extensions) ---------------------------------
+
+
+def test_updates_without_market_are_mapped_by_the_snapshot() -> None:
+    b = Books()
+    apply(b, snapshot(MARKET, {C1: ([(4500, 1000)], [])}, state=None))
+    # Published contract_quotes name the contract only: its market is the snapshot's.
+    assert apply(b, update(C1, market=None, bids=[(4600, 2000)]))
+    book = b["1c024"]
+    assert book.best_bid_offer(C1) == (Level(4600, 2000), None)
+    assert book.state is None  # no market_state without extensions
+    # A contract no snapshot listed cannot be placed without the extension field.
+    assert not apply(b, update(C3, market=None, bids=[(100, 1000)]))
+    assert b.ignored == 1
+
+
+def test_volume_is_accumulated_from_executions_without_the_extension() -> None:
+    b = Books()
+    apply(b, snapshot(MARKET, {C1: ([], [])}, executions=[(4000, 1000)], state=None))
+    assert b["1c024"].volume(C1) == 1000
+    apply(b, update(C1, market=None, executions=[(4100, 2000), (4200, 500)]))
+    assert b["1c024"].volume(C1) == 3500
+    assert b["1c024"].last_trade(C1) == Trade(4200, 500, seto_pb2.SIDE_BUY, 7)
+    # A later snapshot without volume does not count the trades it shows again.
+    apply(b, snapshot(MARKET, {C1: ([], [])}, executions=[(4200, 500)], state=None))
+    assert b["1c024"].volume(C1) == 3500
+
+
+def test_a_saturated_level_is_kept_as_sent() -> None:
+    b = Books()
+    apply(b, snapshot(MARKET, {C1: ([(4500, SATURATED_QUANTITY)], [])}))
+    assert b["1c024"].best_bid_offer(C1)[0] == Level(4500, 4_294_967_295)

@@ -187,28 +187,53 @@ def test_number_formats() -> None:
     assert money_text(5000, "CHF") == "0.50 CHF"
 
 
+def _decimal(value: int, exponent: int) -> seto_pb2.Decimal:
+    return seto_pb2.Decimal(value=value, exponent=exponent)
+
+
 def test_format_account() -> None:
     state = seto_pb2.AccountState(
-        account=smarkets.int_to_uuid128(1), cash=10_000_000, exposure=12_345, available=9_987_655
+        account=smarkets.int_to_uuid128(1),
+        currency=seto_pb2.CURRENCY_GBP,
+        cash=_decimal(100_000, 2),
+        bonus=_decimal(0, 2),
+        exposure=_decimal(12_345, 4),
+        available=_decimal(9_987_655, 4),
+        staked=_decimal(0, 2),
     )
     lines = cli.format_account(state, "alice")
     assert lines[0] == "account 1acc1 (alice), GBP"
     assert lines[1].split()[:2] == ["cash", "£1,000.0000"]  # 4 places: a penny is split
     assert lines[2].split()[:2] == ["exposure", "£1.2345"]
+    assert lines[3].split()[:2] == ["available", "£998.7655"]
     assert lines[4].split()[:2] == ["staked", "£0.0000"]
 
 
+def test_format_account_without_extensions() -> None:
+    state = seto_pb2.AccountState(
+        account=smarkets.int_to_uuid128(1),
+        currency=seto_pb2.CURRENCY_EUR,
+        cash=_decimal(100_000, 2),
+        bonus=_decimal(0, 2),
+        exposure=_decimal(1250, 2),
+    )
+    lines = cli.format_account(state)
+    assert lines[0] == "account 1acc1, EUR"
+    assert lines[3].split()[:2] == ["available", "€987.50"]  # cash - exposure
+    assert lines[4].split()[:2] == ["staked", "unknown"]
+
+
 def test_format_orders() -> None:
-    orders = seto_pb2.Orders()
+    orders = seto_pb2.orders_for_account()
     assert cli.format_orders(orders) == ["no open orders"]
-    info = orders.orders.add(
+    market = orders.markets.add(market=smarkets.int_to_uuid128(1))
+    contract = market.contracts.add(contract=smarkets.int_to_uuid128(2))
+    info = contract.offers.add(price=4550).orders.add(
         order=smarkets.int_to_uuid128(0x2A),
-        market=smarkets.int_to_uuid128(1),
-        contract=smarkets.int_to_uuid128(2),
-        side=seto_pb2.SIDE_SELL,
-        price=4550,
+        type=seto_pb2.ORDER_CREATE_LIMIT,
+        status=seto_pb2.ORDER_STATUS_PARTIALLY_FILLED,
         quantity=100_000,
-        remaining=40_000,
+        quantity_filled=60_000,
     )
     info.reference = "mine"
     lines = cli.format_orders(orders)

@@ -5,12 +5,15 @@ from __future__ import annotations
 import pytest
 
 import smarkets
+import smarkets.account
+import smarkets.extensions
 from smarkets.client import (
     ETO_HANDLER_NAMES,
     HANDLER_NAMES,
     SETO_HANDLER_NAMES,
     payload_name,
 )
+from smarkets.extensions import EXTENSIONS_VERSION
 from smarkets.proto import eto_pb2, seto_pb2
 from smarkets.session_core import session_payload
 
@@ -19,8 +22,10 @@ def seto(kind: str, **fields) -> seto_pb2.Payload:
     p = seto_pb2.Payload(type=seto_pb2.PayloadType.Value("PAYLOAD_" + kind.upper()))
     message = getattr(p, kind)
     message.SetInParent()
+    if kind == "order_executed":
+        message.quantity_type = seto_pb2.QUANTITY_PAYOFF_CURRENCY  # required, one value
     for name, value in fields.items():
-        if isinstance(value, seto_pb2.Uuid128):
+        if isinstance(value, (seto_pb2.Uuid128, seto_pb2.Decimal)):
             getattr(message, name).CopyFrom(value)
         else:
             setattr(message, name, value)
@@ -29,6 +34,10 @@ def seto(kind: str, **fields) -> seto_pb2.Payload:
 
 def U(n: int) -> seto_pb2.Uuid128:
     return seto_pb2.Uuid128(low=n)
+
+
+def D(value: int, exponent: int = 2) -> seto_pb2.Decimal:
+    return seto_pb2.Decimal(value=value, exponent=exponent)
 
 
 @pytest.fixture
@@ -65,7 +74,8 @@ def test_handler_names_come_from_the_schemas() -> None:
         "seto.contract_quotes",
         "seto.account_state",
         "seto.markets",
-        "seto.orders",
+        "seto.orders_for_account",
+        "seto.orders_for_market",
         "seto.market_subscribe_rejected",
         "seto.order_executed",
     } <= SETO_HANDLER_NAMES
@@ -87,7 +97,7 @@ def test_handler_names_come_from_the_schemas() -> None:
         (seto("order_accepted", seq=1, order=U(1)), "seto.order_accepted", seto_pb2.OrderAccepted),
         (seto("market_quotes", market=U(1)), "seto.market_quotes", seto_pb2.MarketQuotes),
         (
-            seto("account_state", account=U(1), cash=0, exposure=0, available=0, staked=0),
+            seto("account_state", account=U(1), cash=D(0), bonus=D(0), exposure=D(0)),
             "seto.account_state",
             seto_pb2.AccountState,
         ),
@@ -185,14 +195,21 @@ def test_nothing_is_written_before_flush(client, loopback) -> None:
         "seto.order_cancel_all",
         "seto.account_state_request",
         "seto.markets_request",
-        "seto.orders_request",
-        "seto.orders_request",
+        "seto.orders_for_account_request",
+        "seto.orders_for_market_request",
     ]
     assert sent[1].market_subscribe.market == U(0xF)
     assert sent[4].order_cancel.order == U(0x42)
     assert not sent[5].order_cancel_all.HasField("market")
     assert sent[6].order_cancel_all.market == U(0xF)
-    assert sent[10].orders_request.market == U(0xF)
+    assert sent[10].orders_for_market_request.market == U(0xF)
+    create = sent[3].order_create
+    assert (create.type, create.quantity_type, create.price_type, create.tif) == (
+        seto_pb2.ORDER_CREATE_LIMIT,
+        seto_pb2.QUANTITY_PAYOFF_CURRENCY,
+        seto_pb2.PRICE_PERCENT_ODDS,
+        seto_pb2.GOOD_TIL_CANCELLED,
+    )
     assert (placed.state, placed.seq) == ("sent", 5)
     assert client.flush() == []
 
@@ -291,7 +308,16 @@ def test_order_callbacks_and_state(client, loopback) -> None:
     client.order(placed)
     (seq,) = client.flush()
     loopback.send(seto("order_accepted", seq=seq, order=U(0x77), reference="ref-1"))
-    loopback.send(seto("order_executed", order=U(0x77), price=2500, quantity=2000, remaining=3000))
+    loopback.send(
+        seto(
+            "order_executed",
+            quantity_type=1,
+            order=U(0x77),
+            price=2500,
+            quantity=2000,
+            remaining=3000,
+        )
+    )
     loopback.send(seto("order_executed", order=U(0x77), price=2500, quantity=1000))
     loopback.send(seto("order_cancelled", order=U(0x77), reason=1, quantity=2000))
     client.read(4)
@@ -387,3 +413,218 @@ def test_queue_any_payload(client, loopback) -> None:
     (seq,) = client.flush()
     assert payload_name(loopback.received[-1])[0] == "seto.markets_request"
     assert loopback.received[-1].eto_payload.seq == seq
+
+
+# -- the published wire: what works without extensions ---------------------------------------
+
+
+@pytest.fixture
+def published(make_session, loopback) -> smarkets.Smarkets:
+    """A client logged in to a server that grants no extensions (a 2013 server)."""
+    loopback.grant = 0
+    client = smarkets.Smarkets(make_session())
+    client.login()
+    return client
+
+
+def test_login_asks_for_extensions_and_exposes_the_grant(client, loopback) -> None:
+    login = loopback.received[0].login
+    assert login.extensions == smarkets.extensions.EXTENSIONS_VERSION
+    assert client.session.extensions == client.extensions == EXTENSIONS_VERSION
+
+
+def test_login_without_extensions_speaks_the_published_schema(make_session, loopback) -> None:
+    settings = smarkets.SessionSettings("u", "p", ssl=False, extensions=False)
+    client = smarkets.Smarkets(make_session(settings=settings))
+    assert client.extensions is None
+    with pytest.raises(smarkets.ExtensionNotGrantedError, match="not logged in"):
+        client.cancel_all()  # before the login: the settings say none will be asked for
+    client.login()
+    assert not loopback.received[0].login.HasField("extensions")
+    assert client.extensions == 0
+
+
+def test_extension_features_raise_when_not_granted(published) -> None:
+    assert published.extensions == 0
+    for attempt in (
+        published.cancel_all,
+        lambda: published.cancel_all("fc024"),
+        published.request_markets,
+        lambda: published.order(order(reference="label")),
+    ):
+        with pytest.raises(smarkets.ExtensionNotGrantedError) as caught:
+            attempt()
+        assert "extensions" in str(caught.value)
+    assert published.queued == 0
+    # The published features queue as usual.
+    published.order(order())
+    published.cancel(U(0x42))
+    published.request_account_state()
+    published.request_orders()
+    published.request_orders_for_market("fc024")
+    assert published.queued == 5
+
+
+def test_fills_and_cancel_with_published_fields_only(published, loopback) -> None:
+    placed = published.order(order(quantity=10000))
+    (seq,) = published.flush()
+    loopback.send(seto("order_accepted", seq=seq, order=U(0x77)))
+    loopback.send(seto("order_executed", order=U(0x77), price=2500, quantity=3000))
+    published.read(2)
+    assert (placed.state, placed.filled, placed.remaining) == ("accepted", 3000, 7000)
+    # The client knows the order's side, market and contract from its own records.
+    known = published.order_for(U(0x77))
+    assert known is placed and known.side == smarkets.Order.BUY
+    assert known.market == U(0xF) and known.contract == U(1)
+    loopback.send(seto("order_cancelled", order=U(0x77), reason=1))
+    published.read()
+    assert (placed.state, placed.cancelled_quantity, placed.remaining) == ("cancelled", 7000, 0)
+    assert published.order_for(U(0x77)) is None
+
+
+def test_fills_complete_an_order_without_remaining(published, loopback) -> None:
+    placed = published.order(order(quantity=2000))
+    (seq,) = published.flush()
+    loopback.send(seto("order_accepted", seq=seq, order=U(9)))
+    loopback.send(seto("order_executed", order=U(9), price=2500, quantity=1500))
+    loopback.send(seto("order_executed", order=U(9), price=2500, quantity=500))
+    published.read(3)
+    assert placed.state == "filled" and placed.filled == 2000 and placed.remaining == 0
+
+
+NOT_FOUND = seto_pb2.ORDER_CANCEL_REJECTED_NOT_FOUND
+NOT_LIVE = seto_pb2.ORDER_CANCEL_REJECTED_NOT_LIVE
+
+
+def test_cancel_rejected_is_matched_by_the_seq_of_the_cancel(published, loopback) -> None:
+    placed = published.order(order())
+    (seq,) = published.flush()
+    loopback.send(seto("order_accepted", seq=seq, order=U(5)))
+    published.read()
+    refused: list[int] = []
+    placed.on_cancel_rejected = lambda o, m: refused.append(m.reason)
+    published.cancel(placed)
+    published.cancel(U(0x99))  # not ours: NOT_FOUND, matches no order
+    cancel_seq, other_seq = published.flush()
+    loopback.send(
+        seto(
+            "order_cancel_rejected", seq=other_seq, reason=seto_pb2.ORDER_CANCEL_REJECTED_NOT_FOUND
+        )
+    )
+    loopback.send(
+        seto(
+            "order_cancel_rejected", seq=cancel_seq, reason=seto_pb2.ORDER_CANCEL_REJECTED_NOT_LIVE
+        )
+    )
+    published.read(2)
+    assert refused == [NOT_LIVE]
+    assert placed.state == "accepted"
+    assert not published._cancels_by_seq and not published._cancel_seqs
+
+
+def test_extension_fields_track_an_order_of_another_session(client, loopback) -> None:
+    executed = seto(
+        "order_executed",
+        order=U(0x55),
+        price=4000,
+        quantity=1000,
+        side=seto_pb2.SIDE_SELL,
+        market=U(0xF),
+        contract=U(2),
+        remaining=4000,
+    )
+    loopback.send(executed)
+    client.read()
+    other = client.order_for(U(0x55))
+    assert other is not None and other.side == smarkets.Order.SELL
+    assert (other.contract, other.filled, other.remaining) == (U(2), 1000, 4000)
+    loopback.send(seto("order_cancelled", order=U(0x55), reason=1, quantity=4000))
+    client.read()
+    assert other.cancelled_quantity == 4000 and client.order_for(U(0x55)) is None
+
+
+def test_account_state_with_published_fields(published, loopback) -> None:
+    loopback.send(
+        seto(
+            "account_state",
+            account=U(1),
+            currency=seto_pb2.CURRENCY_GBP,
+            cash=D(100000),
+            bonus=D(0),
+            exposure=D(1250),
+        )
+    )
+    published.read()
+    account = published.account
+    assert (account.cash, account.exposure, account.available) == (10_000_000, 125_000, 9_875_000)
+    assert account.staked is None and account.seq is None and account.currency == "GBP"
+
+
+def test_account_state_with_extension_fields(client, loopback) -> None:
+    loopback.send(
+        seto(
+            "account_state",
+            account=U(1),
+            currency=seto_pb2.CURRENCY_EUR,
+            cash=D(1000, 0),
+            bonus=D(5, 1),
+            exposure=D(10, 0),
+            available=D(990, 0),
+            staked=D(2500, 4),
+            seq=7,
+        )
+    )
+    client.read()
+    account = client.account
+    assert (account.cash, account.bonus, account.available, account.staked, account.seq) == (
+        10_000_000,
+        5000,
+        9_900_000,
+        2500,
+        7,
+    )
+
+
+def test_open_orders_are_read_from_the_published_answer(published, loopback) -> None:
+    payload = seto("orders_for_account")
+    market = payload.orders_for_account.markets.add(price_type=seto_pb2.PRICE_PERCENT_ODDS)
+    market.market.CopyFrom(U(0xF))
+    contract = market.contracts.add()
+    contract.contract.CopyFrom(U(1))
+    for levels, price, oid in ((contract.bids, 2500, 0x61), (contract.offers, 3000, 0x62)):
+        level = levels.add(price=price)
+        state = level.orders.add(
+            type=1, status=1, quantity_type=1, quantity=5000, created_microseconds=1
+        )
+        state.order.CopyFrom(U(oid))
+        state.quantity_filled = 1000
+    loopback.send(payload)
+    (got,) = published.read()
+    rows = smarkets.account.open_orders(got.orders_for_account)
+    assert [(r.side, r.price, r.remaining) for r in rows] == [
+        (seto_pb2.SIDE_BUY, 2500, 4000),
+        (seto_pb2.SIDE_SELL, 3000, 4000),
+    ]
+    bid = published.order_for(U(0x61))
+    assert bid is not None and bid.side == smarkets.Order.BUY and bid.remaining == 4000
+
+
+def test_eto_news_reach_handlers_in_order(client, loopback) -> None:
+    seen: list[str] = []
+    client.add_global_handler(lambda name, payload: seen.append(name))
+    alert = session_payload(eto_pb2.PAYLOAD_DOWNTIME_ALERT)
+    alert.eto_payload.downtime_alert.type = eto_pb2.DOWNTIME_ALERT_CONNECTION
+    alert.eto_payload.downtime_alert.description = "maintenance"
+    loopback.send(alert)
+    loopback.send(seto("market_state", market=U(1), state=seto_pb2.MARKET_STATUS_OPEN))
+    loopback.send(session_payload(eto_pb2.PAYLOAD_THROTTLE_EXCEEDED))
+    client.read(3)
+    assert seen == ["eto.downtime_alert", "seto.market_state", "eto.throttle_exceeded"]
+
+
+def test_logout_downtime_raises_downtime_error(client, loopback) -> None:
+    loopback.core.logout(loopback.clock(), eto_pb2.LOGOUT_DOWNTIME)
+    loopback.inbox.extend(loopback.core.payloads_to_send())
+    with pytest.raises(smarkets.DowntimeError) as caught:
+        client.read()
+    assert caught.value.reason_name == "LOGOUT_DOWNTIME" and not caught.value.resumable

@@ -24,8 +24,8 @@ def valid_order(**changes) -> Order:
 def test_constants_are_the_protocol_values() -> None:
     assert Order.BUY == seto_pb2.SIDE_BUY
     assert Order.SELL == seto_pb2.SIDE_SELL
-    assert Order.GOOD_TIL_CANCELLED == seto_pb2.TIME_IN_FORCE_GOOD_TIL_CANCELLED
-    assert Order.IMMEDIATE_OR_CANCEL == seto_pb2.TIME_IN_FORCE_IMMEDIATE_OR_CANCEL
+    assert Order.GOOD_TIL_CANCELLED == seto_pb2.GOOD_TIL_CANCELLED
+    assert Order.IMMEDIATE_OR_CANCEL == seto_pb2.IMMEDIATE_OR_CANCEL
     assert Order().time_in_force == Order.GOOD_TIL_CANCELLED
 
 
@@ -37,7 +37,21 @@ def test_valid_order_encodes() -> None:
     assert message.market == seto_pb2.Uuid128(low=0xF)
     assert message.contract == seto_pb2.Uuid128(low=1)
     assert message.reference == "mine"
-    assert message.time_in_force == Order.GOOD_TIL_CANCELLED
+    assert message.tif == Order.GOOD_TIL_CANCELLED
+    assert not message.HasField("maq")
+
+
+def test_the_published_order_create() -> None:
+    order = valid_order(time_in_force=Order.IMMEDIATE_OR_CANCEL, maq=2000)
+    message = order.to_message()
+    assert message.IsInitialized()
+    assert message.type == seto_pb2.ORDER_CREATE_LIMIT
+    assert message.quantity_type == seto_pb2.QUANTITY_PAYOFF_CURRENCY
+    assert message.price_type == seto_pb2.PRICE_PERCENT_ODDS
+    assert (message.maq, message.tif) == (2000, seto_pb2.IMMEDIATE_OR_CANCEL)
+    assert not message.HasField("reference")
+    # Nothing in it is an extension: a server of 2013 parses it as it is.
+    assert all(field.number < 100 for field, _ in message.ListFields())
 
 
 def test_every_problem_is_listed() -> None:
@@ -61,6 +75,10 @@ def test_every_problem_is_listed() -> None:
         ({"quantity": 999}, "quantity"),
         ({"quantity": 1000.0}, "quantity"),
         ({"quantity": 1 << 64}, "quantity"),
+        ({"quantity": 4_294_967_296}, "uint32"),
+        ({"maq": 0}, "maq"),
+        ({"maq": 400001}, "must not exceed"),
+        ({"maq": 1.5}, "maq"),
         ({"side": 3}, "side"),
         ({"side": None}, "side"),
         ({"time_in_force": 7}, "time_in_force"),
@@ -81,6 +99,7 @@ def test_each_problem(changes: dict, word: str) -> None:
 def test_limits_are_inclusive() -> None:
     valid_order(price=1, quantity=1000, reference="x" * 64).validate()
     valid_order(price=9999, reference="é" * 32).validate()
+    valid_order(quantity=4_294_967_295, maq=4_294_967_295).validate()
 
 
 def test_ids_are_converted_and_checked() -> None:
@@ -116,8 +135,13 @@ def test_state_follows_replies() -> None:
 def test_cancel_and_rejections() -> None:
     order = valid_order()
     order._accepted(seto_pb2.OrderAccepted(seq=1, order=seto_pb2.Uuid128(low=1)))
+    order._executed(seto_pb2.OrderExecuted(order=order.id, price=2500, quantity=100000))
     order._cancelled(seto_pb2.OrderCancelled(order=order.id, reason=1))
     assert (order.state, order.remaining, order.done) == ("cancelled", 0, True)
+    assert order.cancelled_quantity == 300000  # what was open: the published reply is silent
+    told = valid_order()
+    told._cancelled(seto_pb2.OrderCancelled(order=order.id, reason=1, quantity=1234))
+    assert told.cancelled_quantity == 1234  # the extension field, when the server sends it
     rejected = valid_order()
     rejected._rejected(seto_pb2.OrderRejected(seq=1, reason=1))
     assert rejected.state == "rejected"

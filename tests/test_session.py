@@ -6,6 +6,7 @@ import pytest
 from conftest import PASSWORD, USERNAME
 
 import smarkets
+from smarkets.extensions import EXTENSIONS_VERSION
 from smarkets.proto import eto_pb2, seto_pb2
 from smarkets.session import LoggedIn, Received, State, error_for_end
 from smarkets.session_core import SessionEnded, session_payload
@@ -241,11 +242,13 @@ def test_server_replay_answered_at_once(make_session, loopback) -> None:
     ("reason", "cls", "resumable"),
     [
         (eto_pb2.LOGOUT_UNAUTHORISED, smarkets.LoginError, False),
-        (eto_pb2.LOGOUT_UNVERIFIED, smarkets.LoginError, False),
         (eto_pb2.LOGOUT_UNKNOWN_SESSION, smarkets.UnknownSessionError, False),
         (eto_pb2.LOGOUT_HEARTBEAT_TIMEOUT, smarkets.HeartbeatTimeoutError, True),
         (eto_pb2.LOGOUT_LOGIN_TIMEOUT, smarkets.LoginTimeoutError, True),
-        (eto_pb2.LOGOUT_DOWNTIME, smarkets.LoggedOutError, False),
+        (eto_pb2.LOGOUT_DOWNTIME, smarkets.DowntimeError, False),
+        (eto_pb2.LOGOUT_INVALID_PAYLOAD, smarkets.PayloadRejectedError, False),
+        (eto_pb2.LOGOUT_UNSUPPORTED_PAYLOAD, smarkets.PayloadRejectedError, False),
+        (eto_pb2.LOGOUT_SERVICE_TEMPORARILY_UNAVAILABLE, smarkets.LoggedOutError, False),
         (eto_pb2.LOGOUT_NONE, smarkets.LoggedOutError, False),
         (99, smarkets.LoggedOutError, False),
     ],
@@ -279,3 +282,52 @@ def test_reset_forgets_the_session(make_session, loopback, tmp_path) -> None:
     assert store.load() is None
     session.login()
     assert session.session == "29999"
+
+
+@pytest.mark.parametrize(
+    ("grant", "told"), [(1, eto_pb2.LOGOUT_INVALID_PAYLOAD), (0, eto_pb2.LOGOUT_NONE)]
+)
+def test_an_undecodable_payload_is_answered_by_logout_before_closing(
+    make_session, loopback, tmp_path, grant: int, told: int
+) -> None:
+    loopback.grant = grant
+    store = smarkets.FileStateStore(tmp_path / "s.json")
+    session = make_session(state_store=store)
+    session.login()
+    loopback.inbox.append(b"\xff\xff\xff")  # not a seto.Payload
+    with pytest.raises(smarkets.ProtocolError, match="undecodable"):
+        session.read_events(timeout=0)
+    logout = loopback.received[-1].eto_payload
+    assert logout.type == eto_pb2.PAYLOAD_LOGOUT and logout.logout.reason == told
+    assert not loopback.connected
+    # A session ended by logout cannot be resumed: the next login starts a new one.
+    assert store.load() is None
+    session.login()
+    assert session.session == "29999"
+
+
+def test_a_payload_lacking_required_fields_is_answered_by_logout(make_session, loopback) -> None:
+    session = make_session()
+    session.login()
+    bad = seto_pb2.Payload(type=seto_pb2.PAYLOAD_ORDER_ACCEPTED)
+    bad.eto_payload.seq = 2
+    bad.order_accepted.seq = 1  # no order id: a required field is missing
+    loopback.inbox.append(bad.SerializePartialToString())
+    with pytest.raises(smarkets.ProtocolError, match="required"):
+        session.read_events(timeout=0)
+    assert loopback.received[-1].eto_payload.logout.reason == eto_pb2.LOGOUT_INVALID_PAYLOAD
+
+
+def test_extensions_granted_at_login(make_session, loopback) -> None:
+    session = make_session()
+    assert session.extensions is None
+    session.login()
+    assert loopback.received[0].login.extensions == EXTENSIONS_VERSION
+    assert session.extensions == EXTENSIONS_VERSION
+    session.require_extensions("anything")
+    session.disconnect()
+    loopback.grant = 0
+    session.login()  # a resume: granted again at each login
+    assert session.extensions == 0
+    with pytest.raises(smarkets.ExtensionNotGrantedError, match="cancel_all"):
+        session.require_extensions("cancel_all")

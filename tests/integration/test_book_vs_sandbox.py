@@ -60,8 +60,7 @@ def trade_randomly(settings: smarkets.SessionSettings, seed: int, errors: list[B
                     market=market,
                     contract=rng.choice(CONTRACTS[market]),
                     time_in_force=rng.choice(
-                        [seto_pb2.TIME_IN_FORCE_GOOD_TIL_CANCELLED] * 4
-                        + [seto_pb2.TIME_IN_FORCE_IMMEDIATE_OR_CANCEL]
+                        [seto_pb2.GOOD_TIL_CANCELLED] * 4 + [seto_pb2.IMMEDIATE_OR_CANCEL]
                     ),
                 )
                 placed.append(client.order(order))

@@ -10,6 +10,7 @@ import pytest
 from scripted_server import ScriptedServer, ServerConnection
 
 import smarkets
+from smarkets.framing import encode_frame
 from smarkets.proto import eto_pb2
 
 R = eto_pb2
@@ -24,8 +25,9 @@ EXPECTED = {
     R.LOGOUT_UNKNOWN_SESSION: smarkets.UnknownSessionError,
     R.LOGOUT_UNAUTHORISED: smarkets.LoginError,
     R.LOGOUT_SERVICE_TEMPORARILY_UNAVAILABLE: smarkets.LoggedOutError,
-    R.LOGOUT_DOWNTIME: smarkets.LoggedOutError,
-    R.LOGOUT_UNVERIFIED: smarkets.LoginError,
+    R.LOGOUT_DOWNTIME: smarkets.DowntimeError,
+    R.LOGOUT_INVALID_PAYLOAD: smarkets.PayloadRejectedError,
+    R.LOGOUT_UNSUPPORTED_PAYLOAD: smarkets.PayloadRejectedError,
 }
 RESUMABLE = {R.LOGOUT_HEARTBEAT_TIMEOUT, R.LOGOUT_LOGIN_TIMEOUT}
 
@@ -37,7 +39,7 @@ def test_every_reason_is_covered() -> None:
 @pytest.mark.parametrize("reason", sorted(EXPECTED), ids=eto_pb2.LogoutReason.Name)
 def test_server_logout_surfaces_as_exception(make_settings, tmp_path: Path, reason: int) -> None:
     def script(conn: ServerConnection) -> None:
-        conn.accept_login()
+        conn.accept_login(extensions=1)  # extension reasons go to extension sessions only
         conn.logout(reason)
         conn.expect_end()  # the client confirmed
         confirmation = conn.received[-1].eto_payload
@@ -67,11 +69,10 @@ def test_server_logout_surfaces_as_exception(make_settings, tmp_path: Path, reas
 
 REFUSALS = {
     R.LOGOUT_UNAUTHORISED: smarkets.LoginError,
-    R.LOGOUT_UNVERIFIED: smarkets.LoginError,
     R.LOGOUT_UNKNOWN_SESSION: smarkets.UnknownSessionError,
     R.LOGOUT_LOGIN_NOT_FIRST_SEQ: smarkets.LoggedOutError,
     R.LOGOUT_SERVICE_TEMPORARILY_UNAVAILABLE: smarkets.LoggedOutError,
-    R.LOGOUT_DOWNTIME: smarkets.LoggedOutError,
+    R.LOGOUT_DOWNTIME: smarkets.DowntimeError,
 }
 
 
@@ -207,6 +208,43 @@ def test_oversized_frame_is_a_protocol_error(make_settings) -> None:
     assert not client.session.logged_in
 
 
+@pytest.mark.parametrize(
+    ("garbage", "match"),
+    [
+        (b"\xff\xff\xff\xff", "undecodable"),
+        # An order_accepted without its order id: a required field is missing.
+        (bytes.fromhex("0805 1204 0802 1001 3202 0801"), "required"),
+    ],
+    ids=["undecodable", "missing-required-field"],
+)
+@pytest.mark.parametrize(("grant", "told"), [(1, R.LOGOUT_INVALID_PAYLOAD), (0, R.LOGOUT_NONE)])
+def test_a_bad_payload_is_answered_by_logout_before_closing(
+    make_settings, tmp_path: Path, garbage: bytes, match: str, grant: int, told: int
+) -> None:
+    reasons: list[int] = []
+
+    def script(conn: ServerConnection) -> None:
+        conn.accept_login(extensions=grant)
+        conn.expect("eto.ping")
+        conn.sock.sendall(encode_frame(garbage))
+        ended = conn.expect_end()  # the client said why before closing
+        assert ended.by_peer
+        reasons.append(conn.received[-1].eto_payload.logout.reason)
+
+    store = smarkets.FileStateStore(tmp_path / "state.json")
+    with ScriptedServer(script) as server:
+        session = smarkets.Session(make_settings(server.port), state_store=store)
+        client = smarkets.Smarkets(session)
+        client.login()
+        client.ping()
+        client.flush()
+        with pytest.raises(smarkets.ProtocolError, match=match):
+            client.read(2)
+    assert reasons == [told]
+    assert not session.logged_in
+    assert store.load() is None  # ended by logout: not resumable
+
+
 def test_connection_refused() -> None:
     with socket.create_server(("127.0.0.1", 0)) as probe:
         port = probe.getsockname()[1]
@@ -289,14 +327,17 @@ def test_plain_client_is_not_silently_downgraded(make_settings, server_ssl_conte
             smarkets.Session(settings).login()
 
 
-def test_undecodable_payload_closes_but_the_session_resumes(make_settings) -> None:
+def test_undecodable_payload_ends_the_session_and_the_next_login_starts_anew(
+    make_settings,
+) -> None:
     def first(conn: ServerConnection) -> None:
         conn.accept_login()
         conn.expect("eto.ping")
         conn.write([b"\xff\xff\xff"])  # not a seto Payload
+        conn.expect_end()  # the client's LOGOUT: the session is over (PROTOCOL.md 4.7)
 
     def second(conn: ServerConnection) -> None:
-        assert conn.expect_login().session_id == "a19999"
+        assert conn.expect_login().session_id is None  # a new session, not a resume
         conn.accept_login()
         conn.expect_end()
 
@@ -309,5 +350,5 @@ def test_undecodable_payload_closes_but_the_session_resumes(make_settings) -> No
             client.read(2)
         assert not client.session.logged_in
         client.login()
-        assert client.session.logged_in
+        assert client.session.logged_in and client.session.session != "a19999"
         client.logout()

@@ -8,7 +8,8 @@ import pytest
 from scripted_server import ScriptedServer, ServerConnection, payload, uuid
 
 import smarkets
-from smarkets.proto import eto_pb2
+from smarkets.extensions import EXTENSIONS_VERSION
+from smarkets.proto import eto_pb2, seto_pb2
 
 ORDER_ID = uuid(0x99)
 
@@ -18,7 +19,8 @@ def exchange_script(conn: ServerConnection) -> None:
     request = conn.expect_login()
     login = request.payload.login
     assert (login.username, login.password) == ("alice", "s3cret-pa55word")
-    conn.accept_login()
+    assert login.extensions == EXTENSIONS_VERSION  # asked for by default
+    conn.accept_login()  # a server of 2013: grants none, and the script works all the same
     conn.expect("eto.ping")  # the core answers PONG
     sub = conn.expect("seto.market_subscribe")
     assert sub.market_subscribe.market == uuid(0xF)
@@ -26,7 +28,8 @@ def exchange_script(conn: ServerConnection) -> None:
         payload(
             "market_quotes",
             market=sub.market_subscribe.market,
-            seq=sub.eto_payload.seq,
+            price_type=seto_pb2.PRICE_PERCENT_ODDS,
+            quantity_type=seto_pb2.QUANTITY_PAYOFF_CURRENCY,
         )
     )
     create = conn.expect("seto.order_create").order_create

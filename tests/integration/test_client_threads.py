@@ -12,7 +12,7 @@ ORDERS = 60
 
 
 def answer_every_order(conn: ServerConnection) -> None:
-    conn.accept_login()
+    conn.accept_login(extensions=1)  # the orders carry references (an extension)
     for _ in range(ORDERS):
         create = conn.expect("seto.order_create")
         conn.send(

@@ -177,7 +177,7 @@ class Ledger:
         elif name in ("seto.order_cancel_all_accepted", "seto.markets"):
             self.other_replies[message.seq] += 1
         elif name == "seto.account_state" and message.HasField("seq"):
-            self.account_states[message.seq] = message
+            self.account_states[message.seq] = smarkets.Account.from_message(message)
 
     def answered(self) -> int:
         return sum(1 for seq in self.orders if self.replies[seq])

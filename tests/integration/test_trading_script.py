@@ -169,7 +169,10 @@ def test_the_script_trades(sandbox: SandboxProcess) -> None:
     seller.request_orders(market)
     seller.flush()
     left: list[int] = []
-    seller.add_handler("seto.orders", lambda m: left.extend(o.remaining for o in m.orders))
+    seller.add_handler(
+        "seto.orders_for_market",
+        lambda m: left.extend(o.remaining for o in smarkets.account.open_orders(m)),
+    )
     while not left:
         seller.read()
     assert sorted(left) == [200_000, 400_000]
