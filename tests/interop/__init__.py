@@ -1,0 +1,1 @@
+"""Interoperability: a foreign client, built from PROTOCOL.md and the wire tables alone."""
