@@ -82,14 +82,13 @@ _ORDER_CANCELLED = seto_pb2.PAYLOAD_ORDER_CANCELLED
 
 def order_create(price: int, ioc: bool) -> seto_pb2.OrderCreate:
     create = seto_pb2.OrderCreate(
+        type=seto_pb2.ORDER_CREATE_LIMIT,
+        quantity_type=seto_pb2.QUANTITY_PAYOFF_CURRENCY,
         quantity=1_000 if not ioc else 10_000,
+        price_type=seto_pb2.PRICE_PERCENT_ODDS,
         price=price,
         side=seto_pb2.SIDE_BUY,
-        time_in_force=(
-            seto_pb2.TIME_IN_FORCE_IMMEDIATE_OR_CANCEL
-            if ioc
-            else seto_pb2.TIME_IN_FORCE_GOOD_TIL_CANCELLED
-        ),
+        tif=(seto_pb2.IMMEDIATE_OR_CANCEL if ioc else seto_pb2.GOOD_TIL_CANCELLED),
     )
     create.market.low = MARKET_ID
     create.contract.low = CONTRACT_ID
@@ -180,7 +179,8 @@ class RawSession:
         self.core = SessionCore(Role.CLIENT, SessionState(), now=time.monotonic())
         self.decoder = FrameDecoder()
         self.counts: dict[int, int] = {}
-        self.core.login(seto_pb2.Login(username=username, password=password), time.monotonic())
+        credentials = seto_pb2.Login(username=username, password=password, extensions=1)
+        self.core.login(credentials, time.monotonic())
         self.flush()
 
     @property

@@ -50,6 +50,8 @@ class Order:
     remaining: int
     filled: int = 0
     cancelled: int = 0
+    #: When the order was accepted, in microseconds since the Unix epoch.
+    created: int = 0
 
 
 class Trade(NamedTuple):

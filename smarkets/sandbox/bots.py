@@ -167,11 +167,19 @@ class BotFleet:
         *,
         immediate: bool = False,
     ) -> list[Output]:
-        create = seto_pb2.OrderCreate(side=side, price=min(max(price, 1), 9_999), quantity=quantity)
+        # A published order_create: every field a 2013 client would set.
+        create = seto_pb2.OrderCreate(
+            type=seto_pb2.ORDER_CREATE_LIMIT,
+            side=side,
+            quantity_type=seto_pb2.QUANTITY_PAYOFF_CURRENCY,
+            quantity=quantity,
+            price_type=seto_pb2.PRICE_PERCENT_ODDS,
+            price=min(max(price, 1), 9_999),
+        )
         _set_id(create.market, market_id)
         _set_id(create.contract, contract_id)
         if immediate:
-            create.time_in_force = seto_pb2.TIME_IN_FORCE_IMMEDIATE_OR_CANCEL
+            create.tif = seto_pb2.IMMEDIATE_OR_CANCEL
         outputs = self._exchange.place_order(bot.account_id, create, self._next_seq())
         for recipient, payload in outputs:
             if (

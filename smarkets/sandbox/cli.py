@@ -16,15 +16,32 @@ status 2; an address that cannot be listened on, exit status 1.
 Admin console (``--admin-stdin``): one command per line on stdin, each answered by one line
 on stdout, ``ok ...`` or ``error ...``:
 
-================================  ==========================================================
-``halt MARKET``                   stop trading (resting orders stay)
-``reopen MARKET``                 resume trading on a halted market
-``settle MARKET WINNER``          settle with the winning contract; pays out
-``add-account NAME PW BALANCE``   open an account (balance in 1/10,000 units)
-``add-market JSON``               open a market: one object as in the markets file
-``balance NAME``                  ``ok cash=C exposure=E available=A staked=S``
-``quit``                          ``ok bye``, then stop as on SIGTERM
-================================  ==========================================================
+==================================================  =========================================
+``halt MARKET``                                     stop trading; resting orders cancelled
+``reopen MARKET``                                   resume trading on a halted market
+``settle MARKET WINNER``                            settle with the winning contract; pays out
+``add-account NAME PW BALANCE``                     open an account (balance in 1/10,000)
+``add-market JSON``                                 open a market: an object as in the
+                                                    markets file
+``balance NAME``                                    ``ok cash=C exposure=E available=A
+                                                    staked=S``
+``suspend ACCOUNT``                                 its orders rejected ACCOUNT_SUSPENDED
+``unsuspend ACCOUNT``                               lift ``suspend``
+``downtime connection SECONDS [DESCRIPTION...]``    eto downtime_alert CONNECTION to all;
+                                                    SECONDS later LOGOUT DOWNTIME to all,
+                                                    logins refused
+``downtime orders SECONDS [DESCRIPTION...]``        seto downtime_alert ORDER_CREATE and eto
+                                                    FUNCTIONALITY to all; SECONDS later
+                                                    orders rejected SERVICE_TEMPORARILY_
+                                                    UNAVAILABLE
+``downtime cancel``                                 eto CANCELLED: the downtime is dropped
+``downtime resumed``                                eto SERVICE_RESUMED: all accepted again
+``quit``                                            ``ok bye``, then stop as on SIGTERM
+==================================================  =========================================
+
+The ``downtime connection`` and ``downtime orders`` answers are ``ok downtime KIND at
+YYYY-MM-DDTHH:MMZ`` (the start, UTC, to the minute); ``downtime cancel`` answers ``ok
+downtime cancelled``, ``downtime resumed`` ``ok downtime resumed``.
 
 Blank lines and lines starting with ``#`` are skipped without an answer. The end of stdin
 counts as ``quit``, so a sandbox run by another program goes away with it.
@@ -248,12 +265,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="open (resting) orders one account may have; an order beyond is rejected with"
         " LIMIT_EXCEEDED, an IMMEDIATE_OR_CANCEL one (it never rests) never is (%(default)s)",
     )
+    limits.add_argument(
+        "--max-order-quantity",
+        type=_int_at_least(1000),
+        default=_DEFAULTS.max_order_quantity,
+        metavar="Q",
+        help="the largest order quantity, in 1/10,000 units of payoff, at most 4294967295;"
+        " an order above is invalid (INVALID_QUANTITY) (%(default)s)",
+    )
     misc = parser.add_argument_group("other")
     misc.add_argument(
         "--admin-stdin",
         action="store_true",
         help="read admin commands from stdin, one per line, answering each on stdout"
-        " (halt, reopen, settle, add-account, add-market, balance, quit)",
+        " (halt, reopen, settle, add-account, add-market, balance, suspend, unsuspend,"
+        " downtime, quit)",
     )
     misc.add_argument(
         "--log-level",
@@ -325,6 +351,7 @@ def run(args: argparse.Namespace) -> int:
             max_pending_logins=args.max_pending_logins,
             socket_send_buffer=args.socket_send_buffer,
             max_open_orders=args.max_open_orders,
+            max_order_quantity=args.max_order_quantity,
         )
     except ValueError as exc:
         _error(str(exc))
@@ -453,7 +480,18 @@ class AdminConsole:
     :meth:`handle` prints it. ``quit`` calls ``on_quit``.
     """
 
-    COMMANDS = ("halt", "reopen", "settle", "add-account", "add-market", "balance", "quit")
+    COMMANDS = (
+        "halt",
+        "reopen",
+        "settle",
+        "add-account",
+        "add-market",
+        "balance",
+        "suspend",
+        "unsuspend",
+        "downtime",
+        "quit",
+    )
 
     def __init__(self, server: SandboxServer, on_quit: Callable[[], object] | None = None) -> None:
         self.server = server
@@ -520,6 +558,12 @@ class AdminConsole:
             return (
                 f"ok cash={b.cash} exposure={b.exposure} available={b.available} staked={b.staked}"
             )
+        if command in ("suspend", "unsuspend"):
+            (name,) = _arity(args, f"{command} ACCOUNT")
+            getattr(server, command)(name)
+            return f"ok {command}ed {name}"
+        if command == "downtime":
+            return self._downtime(args)
         if command == "quit":
             _arity(args, "quit")
             self.stopped = True
@@ -527,6 +571,36 @@ class AdminConsole:
                 self._on_quit()
             return "ok bye"
         raise ValueError(f"unknown command (commands: {', '.join(self.COMMANDS)})")
+
+    _DOWNTIME_USAGE = (
+        "usage: downtime connection SECONDS [DESCRIPTION...] | downtime orders SECONDS"
+        " [DESCRIPTION...] | downtime cancel | downtime resumed"
+    )
+
+    def _downtime(self, args: list[str]) -> str:
+        server = self.server
+        kind = args[0].lower() if args else ""
+        if kind in ("connection", "orders"):
+            if len(args) < 2:
+                raise ValueError(self._DOWNTIME_USAGE)
+            try:
+                seconds = float(args[1])
+            except ValueError:
+                raise ValueError(f"SECONDS must be a number, not {args[1]!r}") from None
+            description = " ".join(args[2:])
+            start = (
+                server.downtime_connection(seconds, description)
+                if kind == "connection"
+                else server.downtime_orders(seconds, description)
+            )
+            return f"ok downtime {kind} at {start:%Y-%m-%dT%H:%M}Z"
+        if kind == "cancel" and len(args) == 1:
+            server.downtime_cancel()
+            return "ok downtime cancelled"
+        if kind == "resumed" and len(args) == 1:
+            server.downtime_resumed()
+            return "ok downtime resumed"
+        raise ValueError(self._DOWNTIME_USAGE)
 
 
 def _arity(args: list[str], usage: str) -> list[str]:

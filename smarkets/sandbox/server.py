@@ -20,16 +20,43 @@ Routing of the exchange's outputs (see :meth:`SandboxServer.route`):
 
 * a reply to a request (order_accepted/rejected/invalid, order_cancel_rejected,
   order_cancel_all_accepted/rejected, order_cancelled carrying the request's seq,
-  account_state carrying a seq, orders, markets, market_quotes, market_subscribe_rejected)
-  goes to the session that sent the request;
-* order_executed, and an order_cancelled with no seq (an IMMEDIATE_OR_CANCEL remainder, a
-  settlement), go to the session that placed the order while it exists (connected or
-  parked); once that session has ended (logout, expiry), to every session of the order's
-  account, connected or parked (none: nothing is sent; the orders and account state
-  requests still tell the truth). An order_executed delivered so loses its seq, which
-  names a request of the session that placed the order, not of the one receiving it;
+  account_state carrying a seq, orders_for_account/market, markets, market_quotes,
+  market_subscribe_rejected) goes to the session that sent the request;
+* order_executed, and an order_cancelled with no seq (an IMMEDIATE_OR_CANCEL remainder or a
+  ``maq`` not met, a halt, a settlement), go to the session that placed the order while it
+  exists (connected or parked); once that session has ended (logout, expiry), to every
+  session of the order's account, connected or parked (none: nothing is sent; the orders
+  and account state requests still tell the truth);
 * an account_state with no seq (after a settlement) goes to every session of the account;
 * public market data (``ToMarket``) goes to every session subscribed to the market.
+
+Extensions (PROTOCOL.md section 3.2): a login whose ``seto.Login.extensions`` is above 0 is
+granted ``min(requested, EXTENSIONS_VERSION)``, fixed for the session's life: a resume keeps
+the grant the session was created with, whatever the resuming login asks for. A session
+granted none is sent only what the published schema parses: every payload goes through
+:func:`smarkets.extensions.published_view` on its way to it (an extension kind is not sent;
+extension fields are left out; an extension enum value becomes its published stand-in), and
+routing is decided on the full payload before the view is made (the request seqs that route
+order_cancelled and account_state are extension fields). The market-data fan-out serialises
+each payload once per variant. Such a session that sends an extension kind is logged out
+(LOGOUT_UNSUPPORTED_PAYLOAD, LOGOUT_NONE on its wire).
+
+What a client sends that the server cannot act on is never answered by a silent
+disconnect: a payload that cannot be decoded or lacks a required field ends the session with
+LOGOUT ``INVALID_PAYLOAD``; one of a kind or with an enum value the server does not serve (an
+unknown payload type, a published kind only a server sends such as ``order_accepted``, or
+``events_request``, whose catalogue over HTTP is not served yet), with LOGOUT
+``UNSUPPORTED_PAYLOAD`` (a session without extensions is told ``LOGOUT_NONE``); each with a
+log line naming the peer, the session and why. Only a peer that cannot be written to (see
+``max_write_buffer``) or one over ``max_connections`` is closed without a LOGOUT, with a log
+line.
+
+Downtime (:meth:`SandboxServer.downtime_connection`, :meth:`~SandboxServer.downtime_orders`,
+:meth:`~SandboxServer.downtime_cancel`, :meth:`~SandboxServer.downtime_resumed`; the admin
+console's ``downtime`` commands): announced to every session with eto (and, for order
+creation, seto) ``downtime_alert``; a connection downtime logs every session out (LOGOUT
+``DOWNTIME``, not resumable) when it starts and refuses logins until service is resumed; an
+order-create downtime rejects orders (SERVICE_TEMPORARILY_UNAVAILABLE) until then.
 
 Logins: the credentials are checked against salted scrypt hashes
 (:class:`~smarkets.sandbox.accounts.CredentialStore`), about 20 ms per login, on a small pool
@@ -50,7 +77,8 @@ frame; a client that does not read is dropped once ``max_write_buffer`` bytes wa
 
 Throttling: every session has a token bucket (``throttle_rate`` application payloads per
 second, ``throttle_burst`` at most). When a client outruns it, the server sends one eto
-THROTTLE_EXCEEDED notice and stops reading from the connection until the bucket has refilled:
+THROTTLE_EXCEEDED notice (an extension kind: only to a session granted extensions) and
+stops reading from the connection until the bucket has refilled:
 backpressure through TCP, never a dropped or reordered request. The debt a burst runs into is
 one bucket at most, so that the pause stays short. Likewise, while a client leaves unread more
 than the transport's high-water mark, the server stops reading it (output backpressure): a
@@ -60,6 +88,7 @@ client that sends requests without reading their answers is stalled, not buffere
 from __future__ import annotations
 
 import asyncio
+import datetime
 import functools
 import logging
 import secrets
@@ -69,14 +98,26 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from google.protobuf.message import DecodeError
+from google.protobuf.unknown_fields import UnknownFieldSet
+
 from smarkets.errors import ProtocolError
+from smarkets.extensions import EXTENSIONS_VERSION, FIRST_EXTENSION_CODE, published_view
 from smarkets.framing import DEFAULT_MAX_PAYLOAD_SIZE, FrameDecoder, encode_frames
 from smarkets.ids import str_to_int, uuid128_to_str
 from smarkets.proto import eto_pb2, seto_pb2
-from smarkets.sandbox.accounts import MAX_NAME_LENGTH, AccountsError, CredentialStore, email_for
+from smarkets.sandbox.accounts import MAX_NAME_LENGTH, AccountsError, CredentialStore
 from smarkets.sandbox.bots import BotFleet
 from smarkets.sandbox.catalogue import CatalogueError, MarketSpec, parse_market
-from smarkets.sandbox.exchange import MAX_OPEN_ORDERS_LIMIT, Exchange, Output, ToMarket
+from smarkets.sandbox.exchange import (
+    DEFAULT_MAX_ORDER_QUANTITY,
+    MAX_OPEN_ORDERS_LIMIT,
+    MAX_UINT32,
+    MIN_QUANTITY,
+    Exchange,
+    Output,
+    ToMarket,
+)
 from smarkets.session_core import (
     DEFAULT_HEARTBEAT_INTERVAL,
     DEFAULT_LOGIN_TIMEOUT,
@@ -118,6 +159,28 @@ _ORDER_CANCELLED = seto_pb2.PAYLOAD_ORDER_CANCELLED
 _ACCOUNT_STATE = seto_pb2.PAYLOAD_ACCOUNT_STATE
 _MARKET_SUBSCRIBE = seto_pb2.PAYLOAD_MARKET_SUBSCRIBE
 _MARKET_UNSUBSCRIBE = seto_pb2.PAYLOAD_MARKET_UNSUBSCRIBE
+_MARKET_QUOTES_REQUEST = seto_pb2.PAYLOAD_MARKET_QUOTES_REQUEST
+_ORDERS_FOR_ACCOUNT_REQUEST = seto_pb2.PAYLOAD_ORDERS_FOR_ACCOUNT_REQUEST
+_ORDERS_FOR_MARKET_REQUEST = seto_pb2.PAYLOAD_ORDERS_FOR_MARKET_REQUEST
+_ACCOUNT_STATE_REQUEST = seto_pb2.PAYLOAD_ACCOUNT_STATE_REQUEST
+_MARKETS_REQUEST = seto_pb2.PAYLOAD_MARKETS_REQUEST
+_EVENTS_REQUEST = seto_pb2.PAYLOAD_EVENTS_REQUEST
+
+#: The kinds a client may send, with the Payload field each needs set (None: an empty
+#: request, served whether or not its empty message was set).
+_REQUEST_FIELDS: dict[int, str | None] = {
+    _ORDER_CREATE: "order_create",
+    _ORDER_CANCEL: "order_cancel",
+    _MARKET_SUBSCRIBE: "market_subscribe",
+    _MARKET_UNSUBSCRIBE: "market_unsubscribe",
+    _MARKET_QUOTES_REQUEST: "market_quotes_request",
+    _ORDERS_FOR_ACCOUNT_REQUEST: None,
+    _ORDERS_FOR_MARKET_REQUEST: "orders_for_market_request",
+    _ACCOUNT_STATE_REQUEST: None,
+    # Extension kinds (a session without extensions may not send them).
+    _ORDER_CANCEL_ALL: None,
+    _MARKETS_REQUEST: None,
+}
 
 _MASK64 = (1 << 64) - 1
 
@@ -137,6 +200,74 @@ def _type_name(payload: Payload) -> str:
         return seto_pb2.PayloadType.Name(payload.type)
     except ValueError:
         return str(payload.type)
+
+
+def _unserved(message: Any, path: str = "") -> tuple[list[str], list[str]]:
+    """The required fields ``message`` lacks: (truly missing, holding an unknown enum number).
+
+    A closed proto2 enum keeps a number it does not know among the unknown fields, so a
+    required enum field given such a number reads as missing although it was sent.
+    """
+    missing: list[str] = []
+    unknown_enum: list[str] = []
+    unknown: set[int] | None = None
+    for fd in message.DESCRIPTOR.fields:
+        name = f"{path}{fd.name}"
+        if fd.is_repeated:
+            if fd.message_type is not None:
+                for item in getattr(message, fd.name):
+                    m, u = _unserved(item, f"{name}[].")
+                    missing += m
+                    unknown_enum += u
+            continue
+        if fd.message_type is not None:
+            if message.HasField(fd.name):
+                m, u = _unserved(getattr(message, fd.name), f"{name}.")
+                missing += m
+                unknown_enum += u
+            elif fd.is_required:
+                missing.append(name)
+            continue
+        if fd.is_required and not message.HasField(fd.name):
+            if fd.enum_type is not None:
+                if unknown is None:
+                    unknown = {f.field_number for f in UnknownFieldSet(message)}
+                if fd.number in unknown:
+                    unknown_enum.append(name)
+                    continue
+            missing.append(name)
+    return missing, unknown_enum
+
+
+def classify_bad_frames(frames: list[bytes]) -> tuple[int, str]:
+    """Why a batch of frames could not be taken: (LOGOUT reason, description).
+
+    ``LOGOUT_UNSUPPORTED_PAYLOAD`` for a payload that parses but holds an enum number
+    (its payload type included) the schema does not know in a required field;
+    ``LOGOUT_INVALID_PAYLOAD`` for one that does not parse or lacks a required field.
+    """
+    for frame in frames:
+        try:
+            payload = Payload.FromString(frame)
+        except DecodeError:
+            return eto_pb2.LOGOUT_INVALID_PAYLOAD, f"undecodable payload ({len(frame)} bytes)"
+        if payload.IsInitialized():
+            continue
+        missing, unknown_enum = _unserved(payload)
+        if missing:
+            return (
+                eto_pb2.LOGOUT_INVALID_PAYLOAD,
+                f"payload lacks required fields: {', '.join(missing)}",
+            )
+        if unknown_enum == ["type"]:
+            numbers = [f.data for f in UnknownFieldSet(payload) if f.field_number == 1]
+            kind = numbers[0] if numbers else "?"
+            return eto_pb2.LOGOUT_UNSUPPORTED_PAYLOAD, f"payload of unknown kind {kind}"
+        return (
+            eto_pb2.LOGOUT_UNSUPPORTED_PAYLOAD,
+            f"unknown enum value in {', '.join(unknown_enum)}",
+        )
+    return eto_pb2.LOGOUT_INVALID_PAYLOAD, "invalid payload"
 
 
 @dataclass
@@ -162,8 +293,10 @@ class ServerConfig:
 
     ``max_open_orders`` is how many open (resting) orders one account may have, beyond which
     an order is rejected with LIMIT_EXCEEDED (IMMEDIATE_OR_CANCEL orders never rest and are
-    not counted); it configures the :class:`~smarkets.sandbox.exchange.Exchange` the server
-    builds when it is given none (one given keeps its own).
+    not counted); ``max_order_quantity`` is the largest order quantity (above it:
+    order_invalid INVALID_QUANTITY), at most 4294967295 so that every order's quantities fit
+    the wire's uint32. Both configure the :class:`~smarkets.sandbox.exchange.Exchange` the
+    server builds when it is given none (one given keeps its own).
     """
 
     host: str = "127.0.0.1"
@@ -183,6 +316,7 @@ class ServerConfig:
     max_login_size: int = 64 << 10
     socket_send_buffer: int = 0
     max_open_orders: int = 1000
+    max_order_quantity: int = DEFAULT_MAX_ORDER_QUANTITY
 
     def __post_init__(self) -> None:
         if self.heartbeat_timeout is None:
@@ -209,6 +343,7 @@ class ServerConfig:
             ("max_login_size", 1),
             ("socket_send_buffer", 0),
             ("max_open_orders", 0),
+            ("max_order_quantity", MIN_QUANTITY),
         ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
@@ -216,6 +351,12 @@ class ServerConfig:
         if self.max_open_orders > MAX_OPEN_ORDERS_LIMIT:
             raise ValueError(
                 f"max_open_orders must be <= {MAX_OPEN_ORDERS_LIMIT}, not {self.max_open_orders!r}"
+            )
+        # Every order's quantity, fill and remainder then fits the wire's uint32.
+        if self.max_order_quantity > MAX_UINT32:
+            raise ValueError(
+                f"max_order_quantity must be <= {MAX_UINT32} (a uint32 on the wire),"
+                f" not {self.max_order_quantity!r}"
             )
 
 
@@ -279,6 +420,7 @@ class ServerSession:
         "connection",
         "core",
         "expiry",
+        "extensions",
         "markets",
         "orders",
         "state",
@@ -287,9 +429,17 @@ class ServerSession:
     )
 
     def __init__(
-        self, state: SessionState, username: str, account_id: int, bucket: TokenBucket | None
+        self,
+        state: SessionState,
+        username: str,
+        account_id: int,
+        bucket: TokenBucket | None,
+        extensions: int = 0,
     ) -> None:
         self.state = state
+        #: The extensions version granted at the session's creation (0: published only);
+        #: a resume keeps it.
+        self.extensions = extensions
         self.username = username
         self.account_id = account_id
         self.core: SessionCore | None = None
@@ -513,7 +663,10 @@ class SandboxServer:
         self.exchange = (
             exchange
             if exchange is not None
-            else Exchange(max_open_orders=self.config.max_open_orders)
+            else Exchange(
+                max_open_orders=self.config.max_open_orders,
+                max_order_quantity=self.config.max_order_quantity,
+            )
         )
         self.ssl_context = ssl_context
         self.credentials = credentials if credentials is not None else CredentialStore()
@@ -542,6 +695,10 @@ class SandboxServer:
         self._login_executor: ThreadPoolExecutor | None = None
         #: Password checks waiting for or running on a worker.
         self._pending_logins = 0
+        #: Connection downtime in force: logins refused (LOGOUT DOWNTIME).
+        self._connection_down = False
+        #: The start of the downtime announced, pending.
+        self._downtime_timer: asyncio.TimerHandle | None = None
 
     # -- life cycle ---------------------------------------------------------------------------
 
@@ -592,6 +749,7 @@ class SandboxServer:
         if self._closing:
             return
         self._closing = True
+        self._cancel_downtime_timer()
         if self._bot_timer is not None:
             self._bot_timer.cancel()
             self._bot_timer = None
@@ -651,7 +809,7 @@ class SandboxServer:
         return spec
 
     def halt(self, market: int | str) -> None:
-        """Halt a market: orders refused, resting orders kept; subscribers are told."""
+        """Halt a market: its resting orders cancelled (MARKET_HALTED), new orders refused."""
         self._admin(self.exchange.halt(_market_id(market)))
 
     def reopen(self, market: int | str) -> None:
@@ -665,8 +823,112 @@ class SandboxServer:
 
     def balance(self, name: str) -> Balance:
         """An account's money: cash, exposure, available, staked (1/10,000 units)."""
-        state = self.exchange.account_state(self.exchange.account_id(name)).account_state
-        return Balance(state.cash, state.exposure, state.available, state.staked)
+        return Balance(*self.exchange.balance(self.exchange.account_id(name)))
+
+    def suspend(self, name: str) -> None:
+        """Suspend an account: its orders are rejected ACCOUNT_SUSPENDED until unsuspended."""
+        self.exchange.suspend(name)
+
+    def unsuspend(self, name: str) -> None:
+        """Let a suspended account place orders again."""
+        self.exchange.unsuspend(name)
+
+    # -- downtime -----------------------------------------------------------------------------
+
+    def downtime_connection(self, seconds: float, description: str = "") -> datetime.datetime:
+        """Announce that every connection closes in ``seconds``; return the UTC start.
+
+        Every session is sent an eto downtime_alert CONNECTION (the start, to the minute,
+        and ``description``). When it starts, every session is logged out (LOGOUT
+        ``DOWNTIME``, not resumable) and logins are refused with LOGOUT ``DOWNTIME`` until
+        :meth:`downtime_resumed`. A downtime announced before is replaced.
+        """
+        return self._schedule_downtime(
+            seconds, description, eto_pb2.DOWNTIME_ALERT_CONNECTION, self._connection_downtime
+        )
+
+    def downtime_orders(self, seconds: float, description: str = "") -> datetime.datetime:
+        """Announce that order creation stops in ``seconds``; return the UTC start.
+
+        Every session is sent a seto downtime_alert ORDER_CREATE and an eto downtime_alert
+        FUNCTIONALITY (the start and ``description``). From the start, order_create is
+        rejected SERVICE_TEMPORARILY_UNAVAILABLE until :meth:`downtime_resumed`.
+        """
+        alert = Payload(type=seto_pb2.PAYLOAD_DOWNTIME_ALERT)
+        alert.downtime_alert.type = seto_pb2.DOWNTIME_ALERT_ORDER_CREATE
+        self._announce(alert)
+        return self._schedule_downtime(
+            seconds, description, eto_pb2.DOWNTIME_ALERT_FUNCTIONALITY, self._orders_downtime
+        )
+
+    def downtime_cancel(self) -> None:
+        """Drop the downtime announced (eto downtime_alert CANCELLED to every session)."""
+        self._cancel_downtime_timer()
+        self._announce(_eto_downtime_alert(eto_pb2.DOWNTIME_ALERT_CANCELLED))
+
+    def downtime_resumed(self) -> None:
+        """End any downtime: logins and orders accepted again (eto SERVICE_RESUMED to all)."""
+        self._cancel_downtime_timer()
+        self._connection_down = False
+        self.exchange.orders_down = False
+        self._announce(_eto_downtime_alert(eto_pb2.DOWNTIME_ALERT_SERVICE_RESUMED))
+
+    @property
+    def downtime(self) -> str | None:
+        """The downtime in force: ``"connection"``, ``"orders"`` or None."""
+        if self._connection_down:
+            return "connection"
+        if self.exchange.orders_down:
+            return "orders"
+        return None
+
+    def _schedule_downtime(
+        self, seconds: float, description: str, kind: int, start: Any
+    ) -> datetime.datetime:
+        if not seconds >= 0 or seconds == float("inf"):
+            raise ValueError(f"seconds must be a number >= 0, not {seconds!r}")
+        when = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=seconds)
+        when = when.replace(second=0, microsecond=0)
+        self._announce(_eto_downtime_alert(kind, when, description))
+        self._cancel_downtime_timer()
+        self._downtime_timer = self.loop.call_later(seconds, start)
+        _log.info("downtime (%s) announced in %gs", eto_pb2.DowntimeAlertType.Name(kind), seconds)
+        return when
+
+    def _cancel_downtime_timer(self) -> None:
+        if self._downtime_timer is not None:
+            self._downtime_timer.cancel()
+            self._downtime_timer = None
+
+    def _announce(self, payload: Payload) -> None:
+        """Send ``payload`` to every session, connected or parked."""
+        now = self.loop.time()
+        try:
+            for session in list(self._sessions.values()):
+                self._send(session, payload, now)
+        finally:
+            self._flush()
+
+    def _connection_downtime(self) -> None:
+        self._downtime_timer = None
+        self._connection_down = True
+        _log.info("connection downtime: logging every session out")
+        now = self.loop.time()
+        try:
+            for session in list(self._sessions.values()):
+                conn = session.connection
+                core = conn.core if conn is not None else None
+                if conn is not None and core is not None and not conn.closed:
+                    self._handle_events(conn, core.abort(eto_pb2.LOGOUT_DOWNTIME, now))
+                if self._sessions.get(session.session_id) is session:
+                    self._forget(session)
+        finally:
+            self._flush()
+
+    def _orders_downtime(self) -> None:
+        self._downtime_timer = None
+        self.exchange.orders_down = True
+        _log.info("order-create downtime: orders refused")
 
     def session_count(self) -> int:
         """How many sessions are live or parked."""
@@ -714,17 +976,33 @@ class SandboxServer:
     def _data_received(self, conn: Connection, data: bytes) -> None:
         core = conn.core
         assert core is not None
+        frames: list[bytes] = []
         try:
-            frames = conn.decoder.feed(data)
+            try:
+                frames = conn.decoder.feed(data)
+            except ProtocolError as exc:
+                # A bad frame header: the framing is lost, but we can still say why.
+                self._abort(conn, eto_pb2.LOGOUT_INVALID_PAYLOAD, str(exc))
+                return
             if frames:
-                events = core.receive_payloads(frames, self.loop.time())
+                try:
+                    events = core.receive_payloads(frames, self.loop.time())
+                except ProtocolError as exc:
+                    reason, why = classify_bad_frames(frames)
+                    self._abort(conn, reason, f"{why} ({exc})")
+                    return
                 self._handle_events(conn, events)
             buffered = conn.decoder.buffered
             if core.state is State.AWAITING_LOGIN and buffered > self.config.max_login_size:
-                raise ProtocolError(
+                self._abort(
+                    conn,
+                    eto_pb2.LOGOUT_INVALID_PAYLOAD,
                     f"{buffered} bytes of an unfinished frame before the login"
-                    f" (at most {self.config.max_login_size})"
+                    f" (at most {self.config.max_login_size})",
                 )
+                return
+            if conn.closed:
+                return
             if conn.session is not None and conn.session.bucket is not None:
                 self._check_throttle(conn, conn.session)
             # Written out, and its timer updated, once, with every other connection this
@@ -732,7 +1010,7 @@ class SandboxServer:
             self._dirty[conn] = None
         except ProtocolError as exc:
             _log.warning("%s: protocol error, closing the connection: %s", conn.peer, exc)
-            self._drop(conn)
+            self._abort(conn, eto_pb2.LOGOUT_INVALID_PAYLOAD, str(exc))
         except Exception:
             _log.exception("%s: error while handling what the client sent; closing", conn.peer)
             self._drop(conn)
@@ -773,6 +1051,31 @@ class SandboxServer:
         else:
             _log.debug("%s: connection closed", conn.peer)
 
+    def _abort(self, conn: Connection, reason: int, why: str) -> None:
+        """End a connection's session over what its client sent: LOGOUT ``reason``, closed.
+
+        The client is told why (``reason``, or its published stand-in for a session without
+        extensions) and the log says who and why. Not resumable. A connection whose core can
+        no longer send is closed without a LOGOUT (also logged).
+        """
+        core = conn.core
+        session = conn.session
+        who = session.session_id if session is not None else "(not logged in)"
+        _log.warning(
+            "%s: session %s: %s: logging out (%s)",
+            conn.peer,
+            who,
+            why,
+            logout_reason_name(reason),
+        )
+        events = core.abort(reason, self.loop.time()) if core is not None else []
+        if events:
+            self._handle_events(conn, events)
+        if not conn.closed:
+            _log.warning("%s: session %s: no LOGOUT could be sent: closing", conn.peer, who)
+            conn.flush()
+            self._drop(conn)
+
     def _drop(self, conn: Connection) -> None:
         """Close a connection at once; its session (if any) is parked, still resumable."""
         session = conn.session
@@ -809,6 +1112,10 @@ class SandboxServer:
         if conn.over_cap:
             _log.info("%s: login refused: too many connections", conn.peer)
             self._refuse_login(conn, eto_pb2.LOGOUT_SERVICE_TEMPORARILY_UNAVAILABLE)
+            return
+        if self._connection_down:
+            _log.info("%s: login refused: connection downtime", conn.peer)
+            self._refuse_login(conn, eto_pb2.LOGOUT_DOWNTIME)
             return
         if not isinstance(username, str) or not isinstance(password, str) or not username:
             # upb hands back bytes for a string that is not valid UTF-8: no account has it.
@@ -886,8 +1193,13 @@ class SandboxServer:
                 username[: MAX_NAME_LENGTH + 1],
             )
             return core.refuse_login(eto_pb2.LOGOUT_UNAUTHORISED, now)
+        if self._connection_down:
+            _log.info("%s: login refused for %r: connection downtime", conn.peer, username)
+            return core.refuse_login(eto_pb2.LOGOUT_DOWNTIME, now)
         account_id = self.exchange.account_id(username)
-        response = {"email": email_for(username), "id": account_id}
+        login = event.payload.login
+        requested = login.extensions if login.HasField("extensions") else 0
+        granted = min(requested, EXTENSIONS_VERSION)
         if event.session_id is not None:
             session = self._sessions.get(event.session_id)
             if session is None or session.account_id != account_id:
@@ -916,20 +1228,27 @@ class SandboxServer:
             session.core = core
             conn.session = session
             _log.info("%s: %r resumes session %s", conn.peer, username, session.session_id)
-            return core.accept_login(session.state, now, **response)
+            # The grant is the session's, fixed when it was created (see the module docs).
+            return core.accept_login(session.state, now, extensions=session.extensions)
         state = SessionState(session_id=self._new_session_id(), sent=self._replay_store())
         bucket = None
         if self.config.throttle_rate:
             burst = self.config.throttle_burst
             bucket = TokenBucket(self.config.throttle_rate, burst, now)
-        session = ServerSession(state, username, account_id, bucket)
+        session = ServerSession(state, username, account_id, bucket, granted)
         session.connection = conn
         session.core = core
         conn.session = session
         self._sessions[session.session_id] = session
         self._account_sessions.setdefault(account_id, {})[session] = None
-        _log.info("%s: %r logs in, new session %s", conn.peer, username, session.session_id)
-        return core.accept_login(state, now, **response)
+        _log.info(
+            "%s: %r logs in, new session %s (extensions %d)",
+            conn.peer,
+            username,
+            session.session_id,
+            granted,
+        )
+        return core.accept_login(state, now, extensions=granted)
 
     def _ended(self, conn: Connection, event: SessionEnded) -> None:
         reason = logout_reason_name(event.reason)
@@ -1012,15 +1331,42 @@ class SandboxServer:
     def _dispatch(self, session: ServerSession, payload: Payload) -> None:
         """Carry out one request from a session and route what it causes."""
         if is_session_level(payload):
+            eto = payload.eto_payload
+            if not eto.HasField("type") and any(
+                f.field_number == eto_pb2.Payload.DESCRIPTOR.fields_by_name["type"].number
+                for f in UnknownFieldSet(eto)
+            ):
+                self._unsupported(session, payload, "an eto payload of a kind it does not know")
+                return
             # Heartbeats, pings, replays...: the core has dealt with them. A replay may
             # write much at once: the connection allows for it (see Connection.flush).
-            if payload.eto_payload.type == eto_pb2.PAYLOAD_REPLAY and session.connection:
+            if eto.type == eto_pb2.PAYLOAD_REPLAY and session.connection:
                 session.connection.replayed = True
             return
         bucket = session.bucket
         if bucket is not None and not bucket.take(1, self.loop.time()) and not session.throttled:
             self._throttle_notice(session)
         ptype = payload.type
+        if ptype not in _REQUEST_FIELDS:
+            if ptype == _EVENTS_REQUEST:
+                why = "events_request: the catalogue over HTTP is not served yet"
+            else:
+                why = f"{_type_name(payload)}, which is not a request the sandbox serves"
+            self._unsupported(session, payload, why)
+            return
+        if ptype >= FIRST_EXTENSION_CODE and not session.extensions:
+            self._unsupported(
+                session, payload, f"{_type_name(payload)}, an extension kind, without extensions"
+            )
+            return
+        name = _REQUEST_FIELDS[ptype]
+        if name is not None and not payload.HasField(name):
+            self._abort_session(
+                session,
+                eto_pb2.LOGOUT_INVALID_PAYLOAD,
+                f"{_type_name(payload)} without its {name}",
+            )
+            return
         seq = payload.eto_payload.seq
         account_id = session.account_id
         exchange = self.exchange
@@ -1033,43 +1379,66 @@ class SandboxServer:
             market = _uuid(cancel_all.market) if cancel_all.HasField("market") else None
             outputs = exchange.cancel_all(account_id, market, seq)
         elif ptype == _MARKET_SUBSCRIBE:
-            self._subscribe(session, _uuid(payload.market_subscribe.market), seq)
+            self._quotes(session, _uuid(payload.market_subscribe.market), seq, subscribe=True)
             return
         elif ptype == _MARKET_UNSUBSCRIBE:
             self._unsubscribe(session, _uuid(payload.market_unsubscribe.market))
             return
-        elif ptype == seto_pb2.PAYLOAD_ACCOUNT_STATE_REQUEST:
+        elif ptype == _MARKET_QUOTES_REQUEST:
+            market_id = _uuid(payload.market_quotes_request.market)
+            self._quotes(session, market_id, seq, subscribe=False)
+            return
+        elif ptype == _ACCOUNT_STATE_REQUEST:
+            # The session's own account, whichever account the request names: no other
+            # account's existence or money is revealed (see docs/sandbox.rst).
             self._send(session, exchange.account_state(account_id, seq))
             return
-        elif ptype == seto_pb2.PAYLOAD_MARKETS_REQUEST:
+        elif ptype == _ORDERS_FOR_ACCOUNT_REQUEST:
+            self._send(session, exchange.orders_for_account(account_id))
+            return
+        elif ptype == _ORDERS_FOR_MARKET_REQUEST:
+            market_id = _uuid(payload.orders_for_market_request.market)
+            self._send(session, exchange.orders_for_market(account_id, market_id))
+            return
+        else:  # _MARKETS_REQUEST
             self._send(session, exchange.catalogue(seq))
-            return
-        elif ptype == seto_pb2.PAYLOAD_ORDERS_REQUEST:
-            request = payload.orders_request
-            market = _uuid(request.market) if request.HasField("market") else None
-            self._send(session, exchange.open_orders(account_id, market, seq))
-            return
-        else:
-            _log.warning(
-                "session %s sent %s (seq %d), which is not a request: ignored",
-                session.session_id,
-                _type_name(payload),
-                seq,
-            )
             return
         self.route(outputs, session)
 
-    def _subscribe(self, session: ServerSession, market_id: int, seq: int) -> None:
-        if not self.exchange.has_market(market_id):
-            rejected = Payload(type=seto_pb2.PAYLOAD_MARKET_SUBSCRIBE_REJECTED)
-            msg = rejected.market_subscribe_rejected
-            msg.seq = seq
-            _set_uuid(msg.market, market_id)
-            msg.reason = seto_pb2.MARKET_SUBSCRIBE_REJECTED_MARKET_NOT_FOUND
-            self._send(session, rejected)
+    def _unsupported(self, session: ServerSession, payload: Payload, why: str) -> None:
+        self._abort_session(
+            session,
+            eto_pb2.LOGOUT_UNSUPPORTED_PAYLOAD,
+            f"sent {why} (seq {payload.eto_payload.seq})",
+        )
+
+    def _abort_session(self, session: ServerSession, reason: int, why: str) -> None:
+        conn = session.connection
+        if conn is None:  # pragma: no cover - requests only come from a connection
             return
-        session.markets.add(market_id)
-        self._subscribers.setdefault(market_id, {})[session] = None
+        self._abort(conn, reason, why)
+
+    def _quotes(self, session: ServerSession, market_id: int, seq: int, subscribe: bool) -> None:
+        """Answer market_subscribe (``subscribe``) or market_quotes_request with a snapshot.
+
+        An unknown market: an extension session gets market_subscribe_rejected
+        (MARKET_NOT_FOUND); a session without extensions, whose schema has no refusal, a
+        market_quotes with no contract quotes. Neither subscribes.
+        """
+        if not self.exchange.has_market(market_id):
+            if session.extensions:
+                rejected = Payload(type=seto_pb2.PAYLOAD_MARKET_SUBSCRIBE_REJECTED)
+                msg = rejected.market_subscribe_rejected
+                msg.seq = seq
+                _set_uuid(msg.market, market_id)
+                msg.reason = seto_pb2.MARKET_SUBSCRIBE_REJECTED_MARKET_NOT_FOUND
+                self._send(session, rejected)
+            else:
+                self._send(session, Exchange.empty_market_quotes(market_id))
+            return
+        if subscribe:
+            session.markets.add(market_id)
+            self._subscribers.setdefault(market_id, {})[session] = None
         self._send(session, self.exchange.market_snapshot(market_id, seq))
 
     def _unsubscribe(self, session: ServerSession, market_id: int) -> None:
@@ -1094,15 +1463,26 @@ class SandboxServer:
             if type(recipient) is ToMarket:
                 subscribers = self._subscribers.get(recipient.market_id)
                 if subscribers:
-                    # Serialised once; each subscriber's seq is appended to the bytes.
+                    # Serialised once per variant (with extensions, and the published view;
+                    # None: not sent without extensions); each subscriber's seq is appended.
                     try:
+                        view = published_view(payload)
                         body = serialize_once(payload)
+                        if view is None:
+                            published = None
+                        elif view is payload:
+                            published = body
+                        else:
+                            published = serialize_once(view)
                     except ProtocolError as exc:
                         _log.debug("%s cannot be sent (%s): dropped", _type_name(payload), exc)
                         continue
                     send_serialized = self._send_serialized
                     for session in subscribers:
-                        send_serialized(session, body, now)
+                        if session.extensions:
+                            send_serialized(session, body, now)
+                        elif published is not None:
+                            send_serialized(session, published, now)
                 continue
             for session in self.targets(recipient.account_id, payload, requester):
                 send(session, payload, now)
@@ -1113,8 +1493,8 @@ class SandboxServer:
         """The sessions a private payload for ``account_id`` goes to (see :meth:`route`).
 
         Also keeps the order id -> placing session map up to date as orders are accepted,
-        filled and cancelled, and clears the seq of an order_executed that goes to sessions
-        other than the one that placed the order (in place).
+        filled and cancelled. Decided on the full payload: the request seqs it looks at are
+        extension fields, which the published view of the payload leaves out.
         """
         ptype = payload.type
         if ptype == _ORDER_EXECUTED:
@@ -1125,12 +1505,7 @@ class SandboxServer:
                 self._forget_order(order_id)
             if owner is not None:
                 return [owner]
-            sessions = list(self._account_sessions.get(account_id, ()))
-            if sessions:
-                # The seq names the placing session's request: in another session's numbering
-                # it would name a request of that session's own.
-                executed.ClearField("seq")
-            return sessions
+            return list(self._account_sessions.get(account_id, ()))
         if ptype == _ORDER_CANCELLED:
             cancelled = payload.order_cancelled
             order_id = _uuid(cancelled.order)
@@ -1164,10 +1539,18 @@ class SandboxServer:
             owner.orders.discard(order_id)
 
     def _send(self, session: ServerSession, payload: Payload, now: float | None = None) -> None:
-        """Give ``payload`` to the session's core: written out if attached, kept if parked."""
+        """Give ``payload`` to the session's core: written out if attached, kept if parked.
+
+        A session without extensions is given the published view of it (or nothing).
+        """
         core = session.core
         if core is None:
             return
+        if not session.extensions:
+            view = published_view(payload)
+            if view is None:
+                return
+            payload = view
         try:
             core.send(payload, self.loop.time() if now is None else now)
         except ProtocolError as exc:
@@ -1256,6 +1639,25 @@ class SandboxServer:
     def bots(self) -> BotFleet | None:
         """The simulated traders, if any."""
         return self._bots
+
+
+def _eto_downtime_alert(
+    kind: int, when: datetime.datetime | None = None, description: str = ""
+) -> Payload:
+    """An eto downtime_alert (a seto payload of type ETO) of ``kind``."""
+    payload = session_payload(eto_pb2.PAYLOAD_DOWNTIME_ALERT)
+    alert = payload.eto_payload.downtime_alert
+    alert.type = kind
+    if when is not None:
+        moment = alert.datetime
+        moment.date.year = when.year
+        moment.date.month = when.month
+        moment.date.day = when.day
+        moment.time.hour = when.hour
+        moment.time.minute = when.minute
+    if description:
+        alert.description = description
+    return payload
 
 
 def _market_id(market: int | str) -> int:

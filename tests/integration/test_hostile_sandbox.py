@@ -173,7 +173,9 @@ class RawClient:
                 self.eof = True
 
     def login(self, username: str, password: str | None = None) -> LoggedIn | SessionEnded:
-        credentials = seto_pb2.Login(username=username, password=password or f"{username}-pw")
+        credentials = seto_pb2.Login(
+            username=username, password=password or f"{username}-pw", extensions=1
+        )
         self.core.login(credentials, time.monotonic())
         self.flush()
         result = self.wait(lambda: self.logged_in or self.ended)
@@ -276,13 +278,15 @@ def order(
     """A buy order (IMMEDIATE_OR_CANCEL by default: nothing stays on the book)."""
     payload = Payload(type=seto_pb2.PAYLOAD_ORDER_CREATE)
     create = payload.order_create
+    create.type = seto_pb2.ORDER_CREATE_LIMIT
+    create.quantity_type = seto_pb2.QUANTITY_PAYOFF_CURRENCY
     create.market.low = market
     create.contract.low = contract
     create.side = seto_pb2.SIDE_BUY
     create.price = price
     create.quantity = quantity
     if ioc:
-        create.time_in_force = seto_pb2.TIME_IN_FORCE_IMMEDIATE_OR_CANCEL
+        create.tif = seto_pb2.IMMEDIATE_OR_CANCEL
     return payload
 
 
@@ -300,8 +304,8 @@ def uleb128(value: int) -> bytes:
 _NO_REQUIRED = Payload(type=seto_pb2.PAYLOAD_LOGIN)  # no eto_payload: a required field
 
 GARBAGE = {
-    "random-1": (random.Random(1).randbytes(4096), "protocol error"),
-    "random-2": (random.Random(2).randbytes(4096), "protocol error"),
+    "random-1": (random.Random(1).randbytes(4096), "logging out"),
+    "random-2": (random.Random(2).randbytes(4096), "logging out"),
     "11-byte-varint": (b"\x80" * 10 + b"\x01", "longer than 10 bytes"),
     "over-the-maximum": (uleb128(2**60) + bytes(100), "exceeds the maximum payload size"),
     "not-protobuf": (encode_frame(b"\xff\xff\xff\xff"), "undecodable payload"),
@@ -320,14 +324,16 @@ def test_garbage_before_login_is_disconnected(
     with contextlib.suppress(OSError):
         sock.sendall(data)
     trader.trade()
-    assert logout_reason(until_closed(sock)) is None  # dropped: nothing more is guessed at
+    # Told why (LOGOUT_INVALID_PAYLOAD, NONE without extensions), then closed; nothing after
+    # the bad bytes is guessed at.
+    assert logout_reason(until_closed(sock)) == R.LOGOUT_NONE
     sock.close()
-    wait_for_log(sandbox, f"127.0.0.1:{port}: protocol error", reason)
+    wait_for_log(sandbox, f"127.0.0.1:{port}: session (not logged in)", reason)
     trader.trade()
 
 
 @pytest.mark.parametrize("kind", sorted(set(GARBAGE) - {"big-frame-before-login"}))
-def test_garbage_mid_session_drops_the_connection_and_the_session_resumes(
+def test_garbage_mid_session_ends_the_session_with_a_logout(
     sandbox: SandboxProcess, trader: Trader, kind: str
 ) -> None:
     data, reason = GARBAGE[kind]
@@ -337,13 +343,15 @@ def test_garbage_mid_session_drops_the_connection_and_the_session_resumes(
         bob.sock.sendall(data)
     trader.trade()
     bob.wait(lambda: bob.eof)
-    assert bob.ended is None  # dropped without a logout: the session is parked
-    wait_for_log(sandbox, f"{bob.peer}: protocol error", reason)
+    # Told why (an extension session: the extension reason); not resumable.
+    assert bob.ended is not None
+    assert bob.ended.reason in (R.LOGOUT_INVALID_PAYLOAD, R.LOGOUT_UNSUPPORTED_PAYLOAD)
+    wait_for_log(sandbox, f"{bob.peer}: session", reason)
     state = bob.core.session
     bob.close()
     again = RawClient(sandbox, state)
-    resumed = again.login("bob")
-    assert isinstance(resumed, LoggedIn) and resumed.session_id == state.session_id
+    refused = again.login("bob")
+    assert isinstance(refused, SessionEnded) and refused.reason == R.LOGOUT_UNKNOWN_SESSION
     again.close()
     trader.trade()
 
@@ -587,7 +595,10 @@ def test_500_connections_at_once(sandbox: SandboxProcess, trader: Trader) -> Non
     reasons = answers_of(socks)
     for sock in socks:
         sock.close()
-    expected = [R.LOGOUT_LOGIN_NOT_FIRST_SEQ if index % 2 else None for index in range(500)]
+    # the garbage is told why too: LOGOUT_INVALID_PAYLOAD, whose published stand-in is NONE
+    expected = [
+        R.LOGOUT_LOGIN_NOT_FIRST_SEQ if index % 2 else R.LOGOUT_NONE for index in range(500)
+    ]
     assert reasons == expected
     trader.trade()
 

@@ -7,7 +7,7 @@ import pytest
 from smarkets.proto import seto_pb2
 from smarkets.sandbox.book import BUY, SELL, Book, Order, Trade
 
-GTC = seto_pb2.TIME_IN_FORCE_GOOD_TIL_CANCELLED
+GTC = seto_pb2.GOOD_TIL_CANCELLED
 _next_id = iter(range(1, 1_000_000))
 
 

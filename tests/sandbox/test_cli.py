@@ -119,3 +119,29 @@ def test_console_commands() -> None:
         assert quit_called and console.stopped
 
     asyncio.run(main())
+
+
+def test_admin_console_suspend_and_downtime() -> None:
+    import asyncio
+
+    async def main() -> None:
+        server = console_server()
+        console = cli.AdminConsole(server)
+        assert console.execute("suspend alice") == "ok suspended alice"
+        assert console.execute("unsuspend alice") == "ok unsuspended alice"
+        assert console.execute("suspend nobody").startswith("error suspend")
+        answer = console.execute("downtime orders 60 database upgrade")
+        assert answer is not None and answer.startswith("ok downtime orders at ")
+        assert answer.endswith("Z") and len(answer) == len("ok downtime orders at ") + 17
+        assert console.execute("downtime cancel") == "ok downtime cancelled"
+        assert console.execute("downtime connection 0")
+        await asyncio.sleep(0.01)
+        assert server.downtime == "connection"
+        assert console.execute("downtime resumed") == "ok downtime resumed"
+        assert server.downtime is None
+        for bad in ("downtime", "downtime orders", "downtime orders soon", "downtime later"):
+            assert (console.execute(bad) or "").startswith("error downtime: ")
+        help_text = console.execute("nonsense") or ""
+        assert "downtime" in help_text and "suspend" in help_text
+
+    asyncio.run(main())

@@ -9,6 +9,7 @@ to its fake transport.
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -127,8 +128,14 @@ class Client:
         self._write()  # replay requests, heartbeats answered...
         return events
 
-    def login(self, username: str = "alice", password: str = "alice-pw") -> Any:
-        self.core.login(seto_pb2.Login(username=username, password=password), self.loop.time())
+    def login(
+        self, username: str = "alice", password: str = "alice-pw", extensions: int = 1
+    ) -> Any:
+        """Log in; ``extensions`` 1 asks for them (0: a published-only client)."""
+        credentials = seto_pb2.Login(username=username, password=password)
+        if extensions:
+            credentials.extensions = extensions
+        self.core.login(credentials, self.loop.time())
         self._write()
         events = self.read()
         return next(e for e in events if isinstance(e, (LoggedIn, SessionEnded)))
@@ -158,6 +165,9 @@ def uuid(value: int) -> seto_pb2.Uuid128:
 def order(market: int, contract: int, side: int, price: int, quantity: int, **kw: Any) -> Payload:
     payload = Payload(type=seto_pb2.PAYLOAD_ORDER_CREATE)
     create = payload.order_create
+    create.type = seto_pb2.ORDER_CREATE_LIMIT
+    create.quantity_type = seto_pb2.QUANTITY_PAYOFF_CURRENCY
+    create.price_type = seto_pb2.PRICE_PERCENT_ODDS
     create.market.low = market
     create.contract.low = contract
     create.side = side
@@ -179,7 +189,7 @@ def request(ptype: int) -> Payload:
     field = {
         seto_pb2.PAYLOAD_ACCOUNT_STATE_REQUEST: "account_state_request",
         seto_pb2.PAYLOAD_MARKETS_REQUEST: "markets_request",
-        seto_pb2.PAYLOAD_ORDERS_REQUEST: "orders_request",
+        seto_pb2.PAYLOAD_ORDERS_FOR_ACCOUNT_REQUEST: "orders_for_account_request",
     }[ptype]
     getattr(payload, field).SetInParent()
     return payload
@@ -192,7 +202,7 @@ def make_server(**config: Any) -> SandboxServer:
     config.setdefault("port", 0)
     config.setdefault("login_workers", 0)  # check passwords inline: logins answer at once
     server = SandboxServer(
-        Exchange(clock=lambda: 1_700_000_000.0),
+        Exchange(clock=lambda: 1_700_000_000.0, order_ids=itertools.count(1).__next__),
         ServerConfig(**config),
         credentials=CredentialStore(n=2),
     )
@@ -219,9 +229,16 @@ def test_login_new_session() -> None:
         assert isinstance(result, LoggedIn)
         assert result.session_id.endswith("9999") and len(result.session_id) > 4
         response = alice.received[0].eto_payload.login_response
-        assert response.email == "alice@sandbox.invalid"
-        assert response.id == server.exchange.account_id("alice")
+        assert response.extensions == 1 and result.extensions == 1
         assert server.session_count() == 1
+        # without extensions asked for, none granted (and the field is absent)
+        plain = Client(server)
+        result = plain.login(extensions=0)
+        assert result.extensions == 0
+        assert not plain.received[0].eto_payload.login_response.HasField("extensions")
+        # a client asking for a later version gets the one the server speaks
+        future = Client(server)
+        assert future.login(extensions=7).extensions == 1
 
     run(main)
 
@@ -313,7 +330,7 @@ def test_crossing_orders_route_to_the_right_sessions() -> None:
         (alice_fill,) = alice.app(seto_pb2.PAYLOAD_ORDER_EXECUTED)
         fill = alice_fill.order_executed
         assert (fill.price, fill.quantity, fill.remaining) == (4000, 60_000, 40_000)
-        assert fill.order == accepted.order_accepted.order and fill.seq == seq
+        assert fill.order == accepted.order_accepted.order and fill.account_sequence == 1
         (bob_fill,) = bob.app(seto_pb2.PAYLOAD_ORDER_EXECUTED)
         assert bob_fill.order_executed.remaining == 0
         # the other session of alice's account sees neither the fill nor the acceptance
@@ -339,7 +356,7 @@ def test_requests_are_answered_to_the_requester() -> None:
         alice2.login()
         seq = alice.send(request(seto_pb2.PAYLOAD_ACCOUNT_STATE_REQUEST))
         alice.send(request(seto_pb2.PAYLOAD_MARKETS_REQUEST))
-        alice.send(request(seto_pb2.PAYLOAD_ORDERS_REQUEST))
+        alice.send(request(seto_pb2.PAYLOAD_ORDERS_FOR_ACCOUNT_REQUEST))
         alice.send(subscribe(0x77))
         cancel = Payload(type=seto_pb2.PAYLOAD_ORDER_CANCEL)
         cancel.order_cancel.order.low = 999
@@ -350,12 +367,12 @@ def test_requests_are_answered_to_the_requester() -> None:
         assert types == [
             seto_pb2.PAYLOAD_ACCOUNT_STATE,
             seto_pb2.PAYLOAD_MARKETS,
-            seto_pb2.PAYLOAD_ORDERS,
+            seto_pb2.PAYLOAD_ORDERS_FOR_ACCOUNT,
             seto_pb2.PAYLOAD_MARKET_SUBSCRIBE_REJECTED,
             seto_pb2.PAYLOAD_ORDER_CANCEL_REJECTED,
         ]
         assert alice.app()[0].account_state.seq == seq
-        assert alice.app()[0].account_state.cash == 10_000_000
+        assert alice.app()[0].account_state.cash.value == 10_000_000
         assert len(alice.app()[1].markets.events) == 3
         rejected = alice.app()[3].market_subscribe_rejected
         assert rejected.reason == seto_pb2.MARKET_SUBSCRIBE_REJECTED_MARKET_NOT_FOUND
@@ -365,7 +382,7 @@ def test_requests_are_answered_to_the_requester() -> None:
     run(main)
 
 
-def test_client_payload_that_is_not_a_request_is_ignored() -> None:
+def test_client_payload_that_is_not_a_request_ends_the_session_with_a_logout() -> None:
     async def main() -> None:
         server = make_server()
         alice = Client(server)
@@ -376,8 +393,11 @@ def test_client_payload_that_is_not_a_request_is_ignored() -> None:
         alice.send(bogus)
         alice.send(request(seto_pb2.PAYLOAD_ACCOUNT_STATE_REQUEST))
         alice.read()
-        assert [p.type for p in alice.app()] == [seto_pb2.PAYLOAD_ACCOUNT_STATE]
-        assert not alice.transport.closing
+        assert alice.app() == []  # the request behind it is not served
+        (ended,) = [e for e in alice.events if isinstance(e, SessionEnded)]
+        assert ended.reason == eto_pb2.LOGOUT_UNSUPPORTED_PAYLOAD and ended.by_peer
+        assert alice.transport.closing
+        assert server.session_count() == 0  # not resumable
 
     run(main)
 
@@ -396,13 +416,13 @@ def test_ioc_remainder_and_cancel_go_to_the_placing_session() -> None:
                 seto_pb2.SIDE_BUY,
                 5000,
                 30_000,
-                time_in_force=seto_pb2.TIME_IN_FORCE_IMMEDIATE_OR_CANCEL,
+                tif=seto_pb2.IMMEDIATE_OR_CANCEL,
             )
         )
         alice.read()
         bob.read()
         (cancelled,) = alice.app(seto_pb2.PAYLOAD_ORDER_CANCELLED)
-        assert cancelled.order_cancelled.reason == seto_pb2.ORDER_CANCELLED_IMMEDIATE_OR_CANCEL
+        assert cancelled.order_cancelled.reason == seto_pb2.ORDER_CANCELLED_INSUFFICIENT_LIQUIDITY
         assert cancelled.order_cancelled.quantity == 20_000
         # a resting order, cancelled on request: the answer names the request
         bob.send(order(M1, 2, seto_pb2.SIDE_SELL, 6000, 10_000))
@@ -442,7 +462,7 @@ def test_settlement_reaches_every_session_of_the_account() -> None:
         for client in (alice, alice2):
             (state,) = client.app(seto_pb2.PAYLOAD_ACCOUNT_STATE)
             assert not state.account_state.HasField("seq")
-            assert state.account_state.cash == 10_000_000 + 5_000
+            assert state.account_state.cash.value == 10_000_000 + 5_000
         # the market state goes to the subscriber only
         states = alice2.app(seto_pb2.PAYLOAD_MARKET_STATE)
         assert states[-1].market_state.state == seto_pb2.MARKET_STATUS_SETTLED
@@ -508,16 +528,12 @@ def test_targets_rules() -> None:
         assert server.targets(aid, cancelled, None) == [a]
         assert 42 not in server._order_owner
         # An order no live or parked session placed (its session ended): every session of
-        # the account gets its news, a fill without the seq of another session's request.
+        # the account gets its news.
         assert server.targets(aid, cancelled, None) == [a]
-        executed.order_executed.seq = 5
         assert server.targets(aid, executed, b) == [a]
-        assert not executed.order_executed.HasField("seq")
-        # An account with no session at all: nobody, and the payload is left alone.
+        # An account with no session at all: nobody.
         carol = server.exchange.account_id("carol")
-        executed.order_executed.seq = 5
         assert server.targets(carol, executed, b) == []
-        assert executed.order_executed.seq == 5
         assert server.targets(carol, cancelled, None) == []
 
     run(main)
@@ -551,7 +567,6 @@ def test_news_of_an_order_whose_session_ended_goes_to_the_accounts_sessions() ->
         msg = fill.order_executed
         assert msg.order == order_ids[0] and msg.reference == "left"
         assert (msg.quantity, msg.remaining) == (5_000, 15_000)
-        assert not msg.HasField("seq")  # the seq of a request of the ended session
         server.settle("1c024", "1cccc")
         again.read()
         cancelled = again.app(seto_pb2.PAYLOAD_ORDER_CANCELLED)
@@ -598,7 +613,8 @@ def test_a_parked_placing_session_keeps_its_orders_news_to_itself() -> None:
         assert isinstance(again.login(), LoggedIn)
         again.read()
         (fill,) = again.app(seto_pb2.PAYLOAD_ORDER_EXECUTED)
-        assert fill.order_executed.seq == seq and fill.eto_payload.is_replay
+        assert fill.order_executed.account_sequence == 1 and fill.eto_payload.is_replay
+        assert seq
 
     run(main)
 
@@ -769,7 +785,12 @@ def test_garbage_closes_only_that_connection() -> None:
         oscar.login("carol", "carol-pw")
         mallory.conn.data_received(b"\xff" * 11)  # a length header longer than 10 bytes
         oscar.conn.data_received(b"\x80\x80\x01")  # declares 16 KiB > max 1000
-        assert mallory.transport.aborted and oscar.transport.aborted
+        # Each is told why (LOGOUT INVALID_PAYLOAD) before its connection is closed.
+        for client in (mallory, oscar):
+            assert client.transport.closing
+            client.read()
+            (ended,) = [e for e in client.events if isinstance(e, SessionEnded)]
+            assert ended.reason == eto_pb2.LOGOUT_INVALID_PAYLOAD
         await settle_loop()
         alice.send(request(seto_pb2.PAYLOAD_ACCOUNT_STATE_REQUEST))
         alice.read()
@@ -777,7 +798,10 @@ def test_garbage_closes_only_that_connection() -> None:
         assert not alice.transport.closing and not bob.transport.closing
         # undecodable protobuf inside a good frame
         bob.conn.data_received(encode_frame(b"\x0a\xff\xff\xff"))
-        assert bob.transport.aborted
+        assert bob.transport.closing
+        bob.read()
+        (ended,) = [e for e in bob.events if isinstance(e, SessionEnded)]
+        assert ended.reason == eto_pb2.LOGOUT_INVALID_PAYLOAD
         assert not alice.transport.closing
 
     run(main)
@@ -932,14 +956,14 @@ def test_resume_asks_the_client_for_what_the_server_missed() -> None:
         alice.core.payloads_to_send()
         alice.transport.abort()
         await settle_loop()
-        assert server.exchange.open_orders(1).orders.orders == []
+        assert not server.exchange.orders_for_account(1).orders_for_account.markets
         again = Client(server, alice.state)
         assert isinstance(again.login(), LoggedIn)
         again.read()  # the server's REPLAY request is answered; the order arrives once
         again.read()
         (accepted,) = again.app(seto_pb2.PAYLOAD_ORDER_ACCEPTED)
         assert accepted.order_accepted.seq == 2
-        assert len(server.exchange.open_orders(1).orders.orders) == 1
+        assert len(server.exchange.orders_for_account(1).orders_for_account.markets) == 1
 
     run(main)
 
