@@ -87,7 +87,8 @@ def test_admin_console_commands() -> None:
     text = _text("sandbox.rst")
     table = text.split("Admin console\n", 1)[1].split("\nMatching\n", 1)[0]
     documented = re.findall(r"^``([a-z-]+)[ `]", table, re.M)
-    assert sorted(documented) == sorted(AdminConsole.COMMANDS)
+    # A command with subcommands (downtime) has a row for each; each command is documented.
+    assert sorted(set(documented)) == sorted(AdminConsole.COMMANDS)
 
 
 def test_every_example_is_shown() -> None:
