@@ -4,9 +4,14 @@ Whatever a server sends -- random bytes, a length header over the maximum, an 11
 a frame cut short, payloads that are not protobuf or lack required fields, nothing at all,
 one byte at a time, endless duplicates, a flood of replay requests -- the client raises the
 specific exception (naming ``host:port``) within its configured timeouts, its memory stays
-bounded (``tracemalloc``), and where it makes sense the session is resumed afterwards: after
-garbage mid-session ``inseq`` is unchanged by the bad batch, and a new connection resumes,
-against a scripted server and against the real sandbox (through a proxy that injects garbage).
+bounded (``tracemalloc``), and after garbage mid-session ``inseq`` is unchanged by the bad
+batch. A broken frame (a length header over the maximum, a frame cut short) leaves the
+session resumable: a new connection resumes it. A frame that holds a payload the client
+cannot read (not protobuf, a required field missing, ...) is answered by LOGOUT
+``INVALID_PAYLOAD`` (``NONE`` to a server that granted no extensions) before the client
+closes: a session ended by logout cannot be resumed, so the next login starts a new one
+(PROTOCOL.md 3.1 and section 4 rule 7), against a scripted server and against the real
+sandbox (through a proxy that injects garbage).
 
 What bounds a server that dribbles: the session's timers count only *complete* payloads, so
 a server that sends a byte now and then but never a whole payload is a silent server: the
@@ -29,6 +34,7 @@ import pytest
 from scripted_server import ScriptedServer, ServerConnection, payload, uuid
 
 import smarkets
+from smarkets.extensions import logout_reason_for
 from smarkets.framing import DEFAULT_MAX_PAYLOAD_SIZE, encode_frame
 from smarkets.proto import eto_pb2, seto_pb2
 from smarkets.sandbox.process import SandboxProcess
@@ -106,6 +112,38 @@ def resume_script(session_id: str = "a19999") -> Callable[[ServerConnection], No
     return resume
 
 
+def resume_or_new_script(
+    logins: list[str | None], session_id: str = "a19999"
+) -> Callable[[ServerConnection], None]:
+    """A script accepting a login (the resume of ``session_id`` or a new session), recording
+    the session id the login named (``None``: a new session), then the client's logout."""
+
+    def script(conn: ServerConnection) -> None:
+        asked = conn.expect_login().session_id or None
+        assert asked in (None, session_id)
+        logins.append(asked)
+        conn.accept_login()
+        conn.expect_end()
+
+    return script
+
+
+def new_session_script(logins: list[str | None]) -> Callable[[ServerConnection], None]:
+    """A script accepting a new session's login (recording what it named), then the logout."""
+
+    def script(conn: ServerConnection) -> None:
+        logins.append(conn.expect_login().session_id or None)
+        conn.accept_login()
+        conn.expect_end()
+
+    return script
+
+
+def told_why(session: smarkets.Session) -> int:
+    """The LOGOUT reason a client sends over a payload it cannot read, as the server hears it."""
+    return logout_reason_for(eto_pb2.LOGOUT_INVALID_PAYLOAD, session.extensions or 0)
+
+
 def logged_in(conn: ServerConnection) -> None:
     """Accept the login and wait for the client's ping: the client is logged in by then, and
     what the script sends next cannot come in the same read as the login response."""
@@ -143,7 +181,8 @@ def test_random_bytes(make_settings: MakeSettings, when: str, seed: int) -> None
             conn.expect_login()
         endless(conn, garbage)
 
-    scripts = [script, resume_script()] if mid_session else [script]
+    logins: list[str | None] = []
+    scripts = [script, resume_or_new_script(logins)] if mid_session else [script]
     with ScriptedServer(*scripts) as server:
         session = smarkets.Session(make_settings(server.port))
         client = smarkets.Smarkets(session)
@@ -159,8 +198,15 @@ def test_random_bytes(make_settings: MakeSettings, when: str, seed: int) -> None
         assert not session.logged_in
         if mid_session:
             assert session.inseq == inseq  # nothing of the garbage was taken
-            client.login()  # the session resumes on a new connection
-            assert session.logged_in and session.session == "a19999"
+            # A broken frame leaves the session resumable; a whole frame that is not a
+            # payload the client can read ends it (LOGOUT INVALID_PAYLOAD): a new one starts.
+            client.login()
+            assert session.logged_in and len(logins) == 1
+            if logins == ["a19999"]:
+                assert session.session == "a19999"
+            else:
+                assert logins == [None] and session.session not in (None, "a19999")
+                assert "payload" in str(caught.value)
             client.logout()
         else:
             assert session.session is None
@@ -285,24 +331,29 @@ BAD_PAYLOADS = {
 
 
 @pytest.mark.parametrize("bad", sorted(BAD_PAYLOADS))
-def test_invalid_payload_spoils_its_batch_and_the_session_resumes(
+def test_invalid_payload_spoils_its_batch_and_ends_the_session(
     make_settings: MakeSettings, bad: str
 ) -> None:
-    """A valid payload and a bad one in one read: neither is taken; a resume replays the first."""
+    """A valid payload and a bad one in one read: neither is taken; the client tells the
+    server why (LOGOUT INVALID_PAYLOAD) and closes; the next login starts a new session."""
+    ended: list[int] = []
 
     def first(conn: ServerConnection) -> None:
         conn.accept_login()
         conn.expect("eto.ping")
         conn.core.send(application_payload(7), time.monotonic())
         conn.write([*conn.core.payloads_to_send(), BAD_PAYLOADS[bad]])  # one write
-        conn.go_silent()
+        ended.append(conn.expect_end().reason)
+        conn.wait_closed()
 
-    with ScriptedServer(first, resume_script()) as server:
+    logins: list[str | None] = []
+    with ScriptedServer(first, new_session_script(logins)) as server:
         session = smarkets.Session(make_settings(server.port))
         client = smarkets.Smarkets(session)
         markets: list[int] = []
         client.add_handler("seto.market_state", lambda message: markets.append(message.market.low))
         client.login()
+        first_session = session.session
         client.ping()
         client.flush()
         inseq = session.inseq
@@ -312,12 +363,12 @@ def test_invalid_payload_spoils_its_batch_and_the_session_resumes(
                 inseq = session.inseq  # after the pong, if it came in a read of its own
         assert where(server) in str(caught.value)
         assert session.inseq == inseq and markets == []
-        client.login()  # resumed: the server replays what the bad batch carried
-        for _ in range(10):
-            if markets:
-                break
-            client.read()
-        assert markets == [7]
+        assert not session.logged_in
+        client.login()  # not a resume: the session ended by logout
+        assert logins == [None]
+        assert session.logged_in and session.session not in (None, first_session)
+        assert ended == [told_why(session)]
+        assert markets == []  # what the bad batch carried is gone with the session
         client.logout()
 
 
@@ -586,7 +637,10 @@ class Proxy:
             thread.join(5)
 
 
-def test_garbage_mid_session_then_the_session_resumes_against_the_sandbox() -> None:
+def test_garbage_mid_session_ends_the_session_against_the_sandbox() -> None:
+    """Garbage injected after a valid payload: the whole batch is refused, the client tells the
+    sandbox why (LOGOUT INVALID_PAYLOAD) and closes; the session cannot be resumed, and a new
+    session of the account finds both its orders open on the exchange."""
     accounts = {"alice": {"password": "alice-pw", "balance": 10_000_000}}
     with SandboxProcess(tls=False, accounts=accounts) as sandbox:
         proxy = Proxy((sandbox.host, sandbox.port))
@@ -597,8 +651,10 @@ def test_garbage_mid_session_then_the_session_resumes_against_the_sandbox() -> N
             client = smarkets.Smarkets(session)
             accepted: list[int] = []
             states: list[int] = []
+            listed: list[Any] = []
             client.add_handler("seto.order_accepted", lambda m: accepted.append(m.seq))
             client.add_handler("seto.market_state", lambda m: states.append(m.market.low))
+            client.add_handler("seto.orders_for_account", listed.append)
             client.login()
             session_id = session.session
             first = client.order(smarkets.Order(10_000, 2000, smarkets.Order.BUY, "4c024", "8cccc"))
@@ -625,15 +681,21 @@ def test_garbage_mid_session_then_the_session_resumes_against_the_sandbox() -> N
                 client.read()
             assert session.inseq == inseq and states == []  # the whole batch was refused
             assert second.state != "accepted"
+            assert not session.logged_in
             proxy.hold.clear()
-            client.login()  # a new connection resumes; the sandbox replays what was missed
-            assert session.session == session_id
+            client.login()  # a new session: one ended by logout cannot be resumed
+            assert session.session not in (None, session_id)
+            client.request_orders()
+            client.flush()
             for _ in range(50):
-                if second.state == "accepted":
+                if listed:
                     break
                 client.read()
-            assert second.state == "accepted"
-            assert accepted == [first.seq, second.seq]  # each exactly once
+            (orders,) = listed
+            rows = smarkets.account.open_orders(orders)
+            assert sorted(row.price for row in rows) == [2000, 2100]  # nothing was lost
+            assert first.id in [row.order for row in rows]
+            assert accepted == [first.seq]  # the held answer went with the old session
             assert states == []  # the injected payload was never taken
             client.logout()
         finally:

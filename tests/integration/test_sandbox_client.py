@@ -33,6 +33,9 @@ def test_client_logs_in_and_gets_answers() -> None:
         deadline = time.monotonic() + 20
         while len(seen) < 2 and time.monotonic() < deadline:
             client.read()
-        assert seen["state"].cash == 10_000_000  # type: ignore[attr-defined]
+        # money is a seto.Decimal on the wire; the client keeps it in 1/10,000 units
+        cash = seen["state"].cash  # type: ignore[attr-defined]
+        assert cash.value * 10 ** (4 - cash.exponent) == 10_000_000
+        assert client.account is not None and client.account.cash == 10_000_000
         assert len(seen["quotes"].contract_quotes) == 3  # type: ignore[attr-defined]
         client.logout()

@@ -10,6 +10,11 @@ Money: every expected amount is an exact integer of 1/10,000 units, computed by 
 the money model of ``smarkets/sandbox/exchange.py``: a buy of ``q`` at ``p`` reserves
 ``q*p//10000``, a sell ``q - q*p//10000``; in a trade the resting order (the maker) pays
 ``f*p//10000`` (buy) or ``f*(10000-p)//10000`` (sell) and the incoming one the rest of ``f``.
+On the wire money is a ``seto.Decimal``; the client converts it exactly to those units
+(:class:`smarkets.account.Account`).
+
+Order ids are unguessable 64-bit numbers: the tests only ever compare them with the ids the
+exchange gave.
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ from typing import Any
 import pytest
 
 import smarkets
+from smarkets.account import Account, OpenOrder
+from smarkets.account import open_orders as list_open_orders
 from smarkets.client import payload_name
 from smarkets.proto import seto_pb2
 from smarkets.sandbox.process import SandboxAdminError, SandboxProcess
@@ -47,9 +54,9 @@ _CREATE_FIELDS = seto_pb2.OrderCreate.DESCRIPTOR.fields_by_name
 class Trader:
     """One account's :class:`smarkets.Smarkets` session, recording every payload dispatched."""
 
-    def __init__(self, sandbox: SandboxProcess, name: str) -> None:
+    def __init__(self, sandbox: SandboxProcess, name: str, extensions: bool = True) -> None:
         self.name = name
-        settings = sandbox.settings(name, socket_timeout=WAIT)
+        settings = sandbox.settings(name, socket_timeout=WAIT, extensions=extensions)
         self.client = smarkets.Smarkets(smarkets.Session(settings))
         #: (handler name, message) of everything dispatched, in order.
         self.seen: list[tuple[str, Any]] = []
@@ -136,20 +143,28 @@ class Trader:
         self.client.flush()
         self.wait_for("eto.pong", count=pongs + 1)
 
-    def account(self) -> seto_pb2.AccountState:
-        """The account's state, asked for over the protocol."""
+    def account(self) -> Account:
+        """The account's state, asked for over the protocol (money in 1/10,000 units)."""
         self.client.request_account_state()
-        return self.reply("seto.account_state", self.flush_one())
+        message = self.reply("seto.account_state", self.flush_one())
+        account = Account.from_message(message)
+        # the client keeps the latest one, converted the same way
+        assert self.client.account == account
+        return account
 
-    def money(self) -> tuple[int, int, int, int]:
+    def money(self) -> tuple[int, int, int, int | None]:
         """(cash, exposure, available, staked), asked for over the protocol."""
         state = self.account()
         return state.cash, state.exposure, state.available, state.staked
 
-    def open_orders(self, market: str | None = None) -> list[seto_pb2.OrderInfo]:
-        """The account's open orders, asked for over the protocol."""
+    def open_orders(self, market: str | None = None) -> list[OpenOrder]:
+        """The account's open orders, asked for over the protocol (orders_for_account, or
+        orders_for_market for one market: neither names its request, so the next one)."""
+        name = "seto.orders_for_account" if market is None else "seto.orders_for_market"
+        before = len(self.messages(name))
         self.client.request_orders(market)
-        return list(self.reply("seto.orders", self.flush_one()).orders)
+        self.flush_one()
+        return list_open_orders(self.wait_for(name, count=before + 1)[before])
 
     def subscribe(self, market: str) -> seto_pb2.MarketQuotes:
         """Subscribe to ``market``; its snapshot."""
@@ -172,12 +187,13 @@ class Exchange:
         self.sandbox = sandbox
         self.traders: list[Trader] = []
 
-    def trader(self, balance: int = BALANCE) -> Trader:
-        """A new account with ``balance``, logged in."""
+    def trader(self, balance: int = BALANCE, extensions: bool = True) -> Trader:
+        """A new account with ``balance``, logged in (``extensions=False``: with the
+        published schema alone)."""
         n = next(_ids)
         name = f"trader{n:x}"
         self.sandbox.add_account(name, f"pw-{n:x}", balance)
-        trader = Trader(self.sandbox, name)
+        trader = Trader(self.sandbox, name, extensions)
         self.traders.append(trader)
         return trader
 
@@ -237,37 +253,50 @@ def uuid(text: str) -> seto_pb2.Uuid128:
 
 
 def create(
-    market: str | None = None,
-    contract: str | None = None,
-    side: int | None = BUY,
+    market: str,
+    contract: str,
+    side: int = BUY,
     price: int | None = 5000,
-    quantity: int | None = 10_000,
+    quantity: int = 10_000,
     reference: str | None = None,
+    maq: int | None = None,
 ) -> seto_pb2.Payload:
-    """A raw order_create payload; ``None`` leaves a field out."""
+    """A raw order_create payload (a LIMIT order of PAYOFF_CURRENCY quantity, with every
+    required field); ``price=None`` leaves the (optional) price out."""
     payload = seto_pb2.Payload(type=seto_pb2.PAYLOAD_ORDER_CREATE)
     message = payload.order_create
-    message.SetInParent()
-    if market is not None:
-        message.market.CopyFrom(uuid(market))
-    if contract is not None:
-        message.contract.CopyFrom(uuid(contract))
-    if side is not None:
-        message.side = side
+    message.type = seto_pb2.ORDER_CREATE_LIMIT
+    message.market.CopyFrom(uuid(market))
+    message.contract.CopyFrom(uuid(contract))
+    message.side = side
+    message.quantity_type = seto_pb2.QUANTITY_PAYOFF_CURRENCY
+    message.quantity = quantity
+    message.price_type = seto_pb2.PRICE_PERCENT_ODDS
     if price is not None:
         message.price = price
-    if quantity is not None:
-        message.quantity = quantity
+    if maq is not None:
+        message.maq = maq
     if reference is not None:
         message.reference = reference
     return payload
 
 
+def varint(value: int) -> bytes:
+    """``value`` as a protobuf varint."""
+    out = bytearray()
+    while value >= 0x80:
+        out.append(value & 0x7F | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
 def with_unknown_enum(payload: seto_pb2.Payload, field: str, number: int) -> seto_pb2.Payload:
-    """``payload`` whose order_create carries enum ``field`` = ``number``, a value the schema
-    does not have (added as raw bytes: protobuf keeps them as an unknown field)."""
+    """``payload`` whose order_create carries optional enum ``field`` = ``number``, a value
+    the schema does not have (added as raw bytes: protobuf keeps them as an unknown field)."""
+    payload.order_create.ClearField(field)
     tag = _CREATE_FIELDS[field].number << 3  # wire type 0: varint
-    raw = bytes([tag, number])
+    raw = varint(tag) + varint(number)
     payload.order_create.MergeFromString(raw)
     assert not payload.order_create.HasField(field)
     return payload
@@ -353,7 +382,7 @@ def test_rejected_limit_exceeded(exchange: Exchange) -> None:
     ioc = alice.place(market.id, market.contracts[1], BUY, 1, 1000, IOC, reference="ioc")
     alice.reply("seto.order_accepted", ioc.seq)
     (cancelled,) = alice.wait_for("seto.order_cancelled", lambda m: m.reference == "ioc")
-    assert cancelled.reason == seto_pb2.ORDER_CANCELLED_IMMEDIATE_OR_CANCEL
+    assert cancelled.reason == seto_pb2.ORDER_CANCELLED_INSUFFICIENT_LIQUIDITY
     assert len(alice.open_orders()) == MAX_OPEN_ORDERS
     # once one is cancelled there is room again
     alice.client.cancel(orders[0])
@@ -418,35 +447,32 @@ def test_rejected_contract_not_found(exchange: Exchange, which: str) -> None:
 
 PRICE = seto_pb2.ORDER_INVALID_INVALID_PRICE
 QUANTITY = seto_pb2.ORDER_INVALID_INVALID_QUANTITY
-SIDE = seto_pb2.ORDER_INVALID_INVALID_SIDE
 TIME_IN_FORCE = seto_pb2.ORDER_INVALID_INVALID_TIME_IN_FORCE
 REFERENCE = seto_pb2.ORDER_INVALID_INVALID_REFERENCE
-MARKET = seto_pb2.ORDER_INVALID_INVALID_MARKET
-CONTRACT = seto_pb2.ORDER_INVALID_INVALID_CONTRACT
+#: The sandbox's default maximum order quantity (--max-order-quantity).
+MAX_ORDER_QUANTITY = 500_000_000
 
-#: name -> (order_create fields to override, unknown enum (field, number) or None, reasons)
+#: name -> (order_create fields to override, unknown enum (field, number) or None, reasons).
+#: Side, market and contract are required fields: a payload without them (or with a side
+#: the schema does not know) is not an order but a bad payload, which ends the session with
+#: a LOGOUT (tests/sandbox/test_server_published.py, tests/integration/test_hostile_sandbox.py).
 INVALID_CASES: dict[str, tuple[dict[str, Any], tuple[str, int] | None, list[int]]] = {
     "price 0": ({"price": 0}, None, [PRICE]),
     "price 10000": ({"price": 10_000}, None, [PRICE]),
     "no price": ({"price": None}, None, [PRICE]),
+    "unknown price type": ({}, ("price_type", 7), [PRICE]),
     "quantity 999": ({"quantity": 999}, None, [QUANTITY]),
-    "no quantity": ({"quantity": None}, None, [QUANTITY]),
-    "no side": ({"side": None}, None, [SIDE]),
-    "unknown side": ({"side": None}, ("side", 3), [SIDE]),
-    "unknown time in force": ({}, ("time_in_force", 7), [TIME_IN_FORCE]),
+    "quantity 0": ({"quantity": 0}, None, [QUANTITY]),
+    "quantity above the maximum": ({"quantity": MAX_ORDER_QUANTITY + 1}, None, [QUANTITY]),
+    "quantity of a uint32's maximum": ({"quantity": 2**32 - 1}, None, [QUANTITY]),
+    "maq above the quantity": ({"quantity": 10_000, "maq": 10_001}, None, [QUANTITY]),
+    "unknown time in force": ({}, ("tif", 7), [TIME_IN_FORCE]),
     "reference of 65 bytes": ({"reference": "r" * 65}, None, [REFERENCE]),
     "reference of 22 characters, 66 bytes": ({"reference": "€" * 22}, None, [REFERENCE]),
-    "no market": ({"market": None}, None, [MARKET]),
-    "no contract": ({"contract": None}, None, [CONTRACT]),
-    "nothing at all": (
-        {"market": None, "contract": None, "side": None, "price": None, "quantity": None},
-        None,
-        [PRICE, QUANTITY, SIDE, MARKET, CONTRACT],
-    ),
     "everything wrong": (
-        {"market": None, "contract": None, "price": 0, "quantity": 1, "reference": "x" * 65},
-        ("time_in_force", 9),
-        [PRICE, QUANTITY, TIME_IN_FORCE, REFERENCE, MARKET, CONTRACT],
+        {"price": 0, "quantity": 1, "reference": "x" * 65},
+        ("tif", 9),
+        [PRICE, QUANTITY, TIME_IN_FORCE, REFERENCE],
     ),
 }
 
@@ -461,13 +487,9 @@ def test_order_invalid(exchange: Exchange, case: str) -> None:
     overrides, unknown, reasons = INVALID_CASES[case]
     market = exchange.market()
     alice = exchange.trader()
-    fields: dict[str, Any] = {
-        "market": market.id,
-        "contract": market.contracts[0],
-        "reference": "ref-" + case.replace(" ", "-"),
-    }
+    fields: dict[str, Any] = {"reference": "ref-" + case.replace(" ", "-")}
     fields.update(overrides)
-    payload = create(**fields)
+    payload = create(market.id, market.contracts[0], **fields)
     if unknown is not None:
         with_unknown_enum(payload, *unknown)
     seq = alice.send(payload)
@@ -499,10 +521,10 @@ def test_a_reference_that_is_not_utf8_is_invalid(exchange: Exchange) -> None:
     market = exchange.market()
     alice = exchange.trader()
     payload = create(market.id, market.contracts[0])
-    # field 7 (reference), length-delimited, 2 bytes that are not UTF-8: only raw bytes can
-    # carry them (a Python str cannot)
+    # field 100 (reference, an extension), length-delimited, 2 bytes that are not UTF-8:
+    # only raw bytes can carry them (a Python str cannot)
     tag = _CREATE_FIELDS["reference"].number << 3 | 2
-    payload.order_create.MergeFromString(bytes([tag, 2, 0xFF, 0xFE]))
+    payload.order_create.MergeFromString(varint(tag) + bytes([2, 0xFF, 0xFE]))
     seq = alice.send(payload)
     invalid = alice.reply("seto.order_invalid", seq)
     assert list(invalid.reasons) == [REFERENCE]
@@ -529,13 +551,13 @@ def test_cancel(exchange: Exchange) -> None:
     assert alice.open_orders() == []
 
 
-def test_cancel_rejected_order_not_found(exchange: Exchange) -> None:
+def test_cancel_rejected_not_found(exchange: Exchange) -> None:
     market = exchange.market()
     alice, bob = exchange.trader(), exchange.trader()
     alice.client.cancel("abcdef0fff0")
     seq = alice.flush_one()
     rejected = alice.reply("seto.order_cancel_rejected", seq)
-    assert rejected.reason == seto_pb2.ORDER_CANCEL_REJECTED_ORDER_NOT_FOUND
+    assert rejected.reason == seto_pb2.ORDER_CANCEL_REJECTED_NOT_FOUND
     assert rejected.order == uuid("abcdef0fff0")
     # someone else's order is not found either, and stays on the book
     order = alice.place(market.id, market.contracts[0], BUY, 3000, 10_000)
@@ -544,12 +566,12 @@ def test_cancel_rejected_order_not_found(exchange: Exchange) -> None:
     bob.client.cancel(order.id)
     seq = bob.flush_one()
     rejected = bob.reply("seto.order_cancel_rejected", seq)
-    assert rejected.reason == seto_pb2.ORDER_CANCEL_REJECTED_ORDER_NOT_FOUND
+    assert rejected.reason == seto_pb2.ORDER_CANCEL_REJECTED_NOT_FOUND
     assert rejected.order == order.id
     assert [info.order for info in alice.open_orders()] == [order.id]
 
 
-def test_cancel_rejected_too_late(exchange: Exchange) -> None:
+def test_cancel_rejected_not_live(exchange: Exchange) -> None:
     market = exchange.market()
     contract = market.contracts[0]
     alice, bob = exchange.trader(), exchange.trader()
@@ -566,7 +588,7 @@ def test_cancel_rejected_too_late(exchange: Exchange) -> None:
         alice.client.cancel(order)
         seq = alice.flush_one()
         rejected = alice.reply("seto.order_cancel_rejected", seq)
-        assert rejected.reason == seto_pb2.ORDER_CANCEL_REJECTED_TOO_LATE
+        assert rejected.reason == seto_pb2.ORDER_CANCEL_REJECTED_NOT_LIVE
         assert rejected.order == order.id
 
 
@@ -631,9 +653,9 @@ def test_immediate_or_cancel_partial_fill(exchange: Exchange) -> None:
     assert accepted.reference == "ioc"
     (executed,) = alice.wait_for("seto.order_executed")
     assert (executed.price, executed.quantity, executed.remaining) == (6000, 30_000, 20_000)
-    assert (executed.seq, executed.reference, executed.side) == (order.seq, "ioc", BUY)
+    assert (executed.order, executed.reference, executed.side) == (order.id, "ioc", BUY)
     (cancelled,) = alice.wait_for("seto.order_cancelled")
-    assert cancelled.reason == seto_pb2.ORDER_CANCELLED_IMMEDIATE_OR_CANCEL
+    assert cancelled.reason == seto_pb2.ORDER_CANCELLED_INSUFFICIENT_LIQUIDITY
     assert (cancelled.order, cancelled.quantity, cancelled.reference) == (order.id, 20_000, "ioc")
     assert not cancelled.HasField("seq")  # no cancel request asked for it
     assert (order.state, order.filled, order.remaining) == ("cancelled", 30_000, 0)
@@ -646,7 +668,7 @@ def test_immediate_or_cancel_partial_fill(exchange: Exchange) -> None:
     (update,) = carol.wait_for("seto.contract_quotes", lambda m: len(m.executions) > 0)
     assert [(q.price, q.quantity) for q in update.offers] == [(6000, 0)]
     assert list(update.bids) == []
-    assert [(e.price, e.quantity, e.side) for e in update.executions] == [(6000, 30_000, BUY)]
+    assert [(e.price, e.quantity, e.liquidity) for e in update.executions] == [(6000, 30_000, BUY)]
 
 
 def test_immediate_or_cancel_with_nothing_to_match(exchange: Exchange) -> None:
@@ -657,7 +679,7 @@ def test_immediate_or_cancel_with_nothing_to_match(exchange: Exchange) -> None:
     alice.reply("seto.order_accepted", order.seq)
     (cancelled,) = alice.wait_for("seto.order_cancelled")
     assert (cancelled.reason, cancelled.quantity) == (
-        seto_pb2.ORDER_CANCELLED_IMMEDIATE_OR_CANCEL,
+        seto_pb2.ORDER_CANCELLED_INSUFFICIENT_LIQUIDITY,
         25_000,
     )
     assert (order.state, order.filled) == ("cancelled", 0)
@@ -686,17 +708,17 @@ def test_crossing_orders_from_two_accounts(exchange: Exchange) -> None:
     (alice_fill,) = alice.wait_for("seto.order_executed")
     assert (bob_fill.order, bob_fill.price, bob_fill.quantity) == (sell.id, 4000, 60_000)
     assert (bob_fill.side, bob_fill.remaining) == (SELL, 0)
-    assert (bob_fill.seq, bob_fill.reference) == (sell.seq, "b-sell")
+    assert bob_fill.reference == "b-sell"
     assert (bob_fill.market, bob_fill.contract) == (uuid(market.id), uuid(contract))
     assert (alice_fill.order, alice_fill.price, alice_fill.quantity) == (buy.id, 4000, 60_000)
     assert (alice_fill.side, alice_fill.remaining) == (BUY, 40_000)
-    assert (alice_fill.seq, alice_fill.reference) == (buy.seq, "a-buy")
+    assert alice_fill.reference == "a-buy"
     assert (buy.state, buy.filled, buy.remaining) == ("accepted", 60_000, 40_000)
     assert (sell.state, sell.filled, sell.remaining) == ("filled", 60_000, 0)
     # the subscriber sees the trade and what is left of the bid
     (traded,) = carol.wait_for("seto.contract_quotes", lambda m: len(m.executions) > 0)
     assert [(q.price, q.quantity) for q in traded.bids] == [(4000, 40_000)]
-    assert [(e.price, e.quantity, e.side) for e in traded.executions] == [(4000, 60_000, SELL)]
+    assert [(e.price, e.quantity, e.liquidity) for e in traded.executions] == [(4000, 60_000, SELL)]
     assert traded.volume == 60_000
     # alice (maker) stakes 60,000*4000//10000 = 24,000 and still reserves 40,000*4000//10000
     assert alice.money() == (BALANCE - 24_000, 16_000, BALANCE - 40_000, 24_000)
@@ -774,22 +796,54 @@ def test_book_updates_seen_by_a_subscriber(exchange: Exchange) -> None:
     assert more.state == "accepted"
 
 
-def test_a_level_too_big_for_a_uint64_does_not_break_the_market(exchange: Exchange) -> None:
+def test_an_order_above_the_maximum_quantity_is_invalid(exchange: Exchange) -> None:
     market = exchange.market()
-    # A buy at 0.01% reserves quantity // 10000: 2**63 reserves 922,337,203,685,477 units.
-    whale = exchange.trader(balance=2 * 10**15)
-    first = whale.place(market.id, market.contracts[0], BUY, 1, 2**63)
-    whale.reply("seto.order_accepted", first.seq)
-    second = whale.place(market.id, market.contracts[0], BUY, 1, 2**63, reference="too big")
-    # the level would hold 2**64, one more than a uint64 carries: refused, nothing changed
-    assert_rejected(whale, second.seq, seto_pb2.ORDER_REJECTED_LIMIT_EXCEEDED, "too big")
-    assert whale.money() == (2 * 10**15, 2**63 // 10_000, 2 * 10**15 - 2**63 // 10_000, 0)
-    # up to 2**64 - 1 is fine, and the market's snapshot still shows it
-    third = whale.place(market.id, market.contracts[0], BUY, 1, 2**63 - 1)
-    whale.reply("seto.order_accepted", third.seq)
+    alice = exchange.trader()
+    # the wire carries up to 2**32 - 1 (the client lets it through); the sandbox allows less
+    too_big = alice.place(market.id, market.contracts[0], BUY, 1, MAX_ORDER_QUANTITY + 1)
+    invalid = alice.reply("seto.order_invalid", too_big.seq)
+    assert list(invalid.reasons) == [QUANTITY]
+    assert too_big.state == "invalid"
+    largest = alice.place(market.id, market.contracts[0], BUY, 1, MAX_ORDER_QUANTITY)
+    alice.reply("seto.order_accepted", largest.seq)
+    # a buy at 0.01% reserves quantity // 10000
+    assert alice.money() == (
+        BALANCE,
+        MAX_ORDER_QUANTITY // 10_000,
+        BALANCE - MAX_ORDER_QUANTITY // 10_000,
+        0,
+    )
+
+
+def test_a_level_too_big_for_a_uint32_is_shown_saturated(exchange: Exchange) -> None:
+    market = exchange.market()
+    contract = market.contracts[0]
+    carol = exchange.trader()
+    carol.subscribe(market.id)
+    # 9 orders of 500,000,000 at 0.01% (each reserves 50,000): a level of 4,500,000,000,
+    # more than a Quote's uint32 quantity carries
+    whale = exchange.trader()
+    orders = [
+        whale.client.order(smarkets.Order(MAX_ORDER_QUANTITY, 1, BUY, market.id, contract))
+        for _ in range(9)
+    ]
+    whale.client.flush()
+    whale.wait_for("seto.order_accepted", count=9)
+    assert all(order.state == "accepted" for order in orders)
+    assert whale.money() == (BALANCE, 450_000, BALANCE - 450_000, 0)
+    # the updates: each level total, saturated at 4294967295 once beyond it
+    updates = carol.wait_for("seto.contract_quotes", count=9)
+    totals = [MAX_ORDER_QUANTITY * n for n in range(1, 10)]
+    assert [levels_of(m) for m in updates] == [([(1, min(t, 2**32 - 1))], []) for t in totals]
+    # and the snapshot of a new subscriber
     snapshot = exchange.trader().subscribe(market.id)
     assert snapshot.market == uuid(market.id)
-    assert levels_of(snapshot.contract_quotes[0]) == ([(1, 2**64 - 1)], [])
+    assert levels_of(snapshot.contract_quotes[0]) == ([(1, 2**32 - 1)], [])
+    # the market still works: cancelling one brings the total back below the limit
+    whale.client.cancel(orders[0])
+    whale.reply("seto.order_cancelled", whale.flush_one())
+    (update,) = carol.wait_for("seto.contract_quotes", count=10)[9:]
+    assert levels_of(update) == ([(1, 8 * MAX_ORDER_QUANTITY)], [])
 
 
 def test_a_balance_too_big_for_an_int64_is_refused(exchange: Exchange) -> None:
@@ -822,8 +876,6 @@ def test_fills_of_an_order_whose_session_logged_out_reach_the_accounts_new_sessi
     (fill,) = again.wait_for("seto.order_executed")
     assert fill.order == resting.id and fill.reference == "while away"
     assert (fill.price, fill.quantity, fill.remaining) == (4000, 10_000, 20_000)
-    # its seq named a request of the session that logged out: the new one gets none
-    assert not fill.HasField("seq")
     # and the settlement's cancellation of what is left
     exchange.sandbox.settle(market.id, contract)
     (cancelled,) = again.wait_for("seto.order_cancelled")
@@ -845,19 +897,23 @@ def test_every_reply_names_its_request(exchange: Exchange) -> None:
     client.subscribe("fffffc024")
     client.order(smarkets.Order(10_000, 2000, BUY, market.id, market.contracts[0], reference="r1"))
     seqs = client.flush()
+    # orders_for_account (published) has no seq: it is the one reply that names no request
     expected = [
         "seto.account_state",
         "seto.markets",
-        "seto.orders",
+        None,
         "seto.market_quotes",
         "seto.market_subscribe_rejected",
         "seto.order_accepted",
     ]
     for name, seq in zip(expected, seqs, strict=True):
-        alice.reply(name, seq)
+        if name is not None:
+            alice.reply(name, seq)
     alice.sync()
     for name, seq in zip(expected, seqs, strict=True):
-        assert [kind for kind, _ in alice.replies_to(seq)] == [name]
+        assert [kind for kind, _ in alice.replies_to(seq)] == ([name] if name else [])
+    (orders,) = alice.messages("seto.orders_for_account")
+    assert list_open_orders(orders) == []  # answered before the order was placed
     assert alice.reply("seto.order_accepted", seqs[-1]).reference == "r1"
     assert alice.reply("seto.market_subscribe_rejected", seqs[4]).reason == (
         seto_pb2.MARKET_SUBSCRIBE_REJECTED_MARKET_NOT_FOUND

@@ -25,6 +25,7 @@ from test_sandbox_orders import (  # the shared helpers and fixtures
 )
 
 import smarkets
+from smarkets.account import Account
 from smarkets.proto import seto_pb2
 from smarkets.sandbox.process import SandboxAdminError
 
@@ -144,7 +145,8 @@ def test_settlement_pays_out(exchange: Exchange, winner: int) -> None:
     }
     for trader in (alice, alice_again, bob, carol):
         (pushed,) = trader.wait_for("seto.account_state", lambda m: not m.HasField("seq"))
-        assert (pushed.cash, pushed.exposure, pushed.available, pushed.staked) == (
+        money = Account.from_message(pushed)  # Decimal on the wire, 1/10,000 units here
+        assert (money.cash, money.exposure, money.available, money.staked) == (
             expected[trader.name]
         )
         assert trader.money() == expected[trader.name]
@@ -176,7 +178,7 @@ def test_settlement_pays_out(exchange: Exchange, winner: int) -> None:
     alice.client.cancel(alice_rest.id)  # type: ignore[arg-type]
     seq = alice.flush_one()
     assert alice.reply("seto.order_cancel_rejected", seq).reason == (
-        seto_pb2.ORDER_CANCEL_REJECTED_TOO_LATE
+        seto_pb2.ORDER_CANCEL_REJECTED_NOT_LIVE
     )
     for command in (
         lambda: exchange.sandbox.settle(market.id, a),
@@ -210,31 +212,50 @@ def test_halt_and_reopen(exchange: Exchange) -> None:
     contract = market.contracts[0]
     alice, bob, carol = exchange.trader(), exchange.trader(), exchange.trader()
     carol.subscribe(market.id)
-    kept = alice.place(market.id, contract, BUY, 4000, 10_000, reference="kept")
-    dropped = alice.place(market.id, contract, BUY, 3000, 10_000, reference="dropped")
+    first = alice.place(market.id, contract, BUY, 4000, 10_000, reference="first")
+    second = alice.place(market.id, contract, BUY, 3000, 10_000, reference="second")
     alice.wait_for("seto.order_accepted", count=2)
+    assert alice.money() == (BALANCE, 7_000, BALANCE - 7_000, 0)
+    carol.wait_for("seto.contract_quotes", count=2)
 
     exchange.sandbox.halt(market.id)
+    # a halt cancels every resting order (MARKET_HALTED), releasing what it reserved
+    cancelled = alice.wait_for(
+        "seto.order_cancelled", lambda m: m.reason == seto_pb2.ORDER_CANCELLED_MARKET_HALTED, 2
+    )
+    assert sorted((m.reference, m.quantity) for m in cancelled) == [
+        ("first", 10_000),
+        ("second", 10_000),
+    ]
+    assert all(not m.HasField("seq") for m in cancelled)  # no cancel request asked for them
+    assert (first.state, second.state) == ("cancelled", "cancelled")
+    assert alice.open_orders(market.id) == []
+    assert alice.money() == (BALANCE, 0, BALANCE, 0)
+    # the subscriber sees the emptied levels, then the market's new state
     (halted,) = carol.wait_for("seto.market_state")
     assert (halted.market, halted.state) == (uuid(market.id), HALTED)
     assert not halted.HasField("winner")
+    (emptied,) = carol.wait_for("seto.contract_quotes", count=3)[2:]
+    assert levels_of(emptied) == ([(4000, 0), (3000, 0)], [])
     assert catalogue_entry(bob, market).state == HALTED
-    assert exchange.trader().subscribe(market.id).state == HALTED
+    snapshot = exchange.trader().subscribe(market.id)
+    assert snapshot.state == HALTED
+    assert all(levels_of(q) == ([], []) for q in snapshot.contract_quotes)
     with pytest.raises(SandboxAdminError):
         exchange.sandbox.halt(market.id)  # already halted
-    # no new orders, not even one that would have traded; resting orders stay ...
+    # no new orders, not even one that would have traded
     crossing = bob.place(market.id, contract, SELL, 4000, 10_000, reference="halted")
     rejected = bob.reply("seto.order_rejected", crossing.seq)
     assert (rejected.reason, rejected.reference) == (
         seto_pb2.ORDER_REJECTED_MARKET_HALTED,
         "halted",
     )
-    assert [info.reference for info in alice.open_orders(market.id)] == ["kept", "dropped"]
-    # ... and can be cancelled
-    alice.client.cancel(dropped)
+    # a cancelled order cannot be cancelled again
+    alice.client.cancel(second.id)  # type: ignore[arg-type]
     seq = alice.flush_one()
-    assert alice.reply("seto.order_cancelled", seq).reference == "dropped"
-    assert alice.money() == (BALANCE, 4_000, BALANCE - 4_000, 0)
+    assert alice.reply("seto.order_cancel_rejected", seq).reason == (
+        seto_pb2.ORDER_CANCEL_REJECTED_NOT_LIVE
+    )
     assert bob.money() == (BALANCE, 0, BALANCE, 0)
 
     exchange.sandbox.reopen(market.id)
@@ -243,12 +264,14 @@ def test_halt_and_reopen(exchange: Exchange) -> None:
     assert catalogue_entry(bob, market).state == OPEN
     with pytest.raises(SandboxAdminError):
         exchange.sandbox.reopen(market.id)  # not halted
-    # trading resumes against what rested through the halt
+    # trading resumes on an empty book: nothing rested through the halt
+    again = alice.place(market.id, contract, BUY, 4000, 10_000, reference="again")
+    alice.reply("seto.order_accepted", again.seq)
     taker = bob.place(market.id, contract, SELL, 4000, 10_000)
     bob.reply("seto.order_accepted", taker.seq)
     (filled,) = alice.wait_for("seto.order_executed")
     assert (filled.order, filled.price, filled.quantity, filled.remaining) == (
-        kept.id,
+        again.id,
         4000,
         10_000,
         0,
@@ -266,14 +289,53 @@ def test_a_halted_market_can_be_settled(exchange: Exchange) -> None:
     resting = alice.place(market.id, winner, SELL, 9000, 10_000)
     alice.reply("seto.order_accepted", resting.seq)
     exchange.sandbox.halt(market.id)
-    exchange.sandbox.settle(market.id, winner)
+    # the halt cancels the resting order; the settlement then has none left to cancel
     (cancelled,) = alice.wait_for("seto.order_cancelled")
     assert (cancelled.order, cancelled.reason) == (
         resting.id,
-        seto_pb2.ORDER_CANCELLED_MARKET_SETTLED,
+        seto_pb2.ORDER_CANCELLED_MARKET_HALTED,
     )
+    exchange.sandbox.settle(market.id, winner)
     alice.wait_for("seto.account_state", lambda m: not m.HasField("seq"))
+    assert len(alice.messages("seto.order_cancelled")) == 1
     # alice's sell was right (the contract lost): paid 20,000 for her 15,000 stake
     assert alice.money() == (BALANCE + 5_000, 0, BALANCE + 5_000, 0)
     assert bob.money() == (BALANCE - 5_000, 0, BALANCE - 5_000, 0)
     assert catalogue_entry(bob, market).state == SETTLED
+
+
+def test_a_session_without_extensions_is_told_of_a_settlement_as_a_halt(
+    exchange: Exchange,
+) -> None:
+    """ORDER_CANCELLED_MARKET_SETTLED is an extension value: a session that logged in with the
+    published schema alone is told MARKET_HALTED instead, and no market_state (an extension
+    kind) reaches it."""
+    market = exchange.market()
+    contract = market.contracts[0]
+    modern = exchange.trader()
+    published = exchange.trader(extensions=False)
+    assert (modern.client.extensions, published.client.extensions) == (1, 0)
+    orders = {}
+    for trader in (modern, published):
+        order = trader.place(market.id, contract, BUY, 1000 + len(orders), 10_000)
+        trader.wait_for("seto.order_accepted")
+        orders[trader.name] = order
+    published.client.subscribe(market.id)  # its snapshot names no request: no seq
+    published.flush_one()
+    published.wait_for("seto.market_quotes")
+    exchange.sandbox.settle(market.id, contract)
+    (told,) = modern.wait_for("seto.order_cancelled")
+    assert (told.order, told.reason) == (
+        orders[modern.name].id,
+        seto_pb2.ORDER_CANCELLED_MARKET_SETTLED,
+    )
+    (told,) = published.wait_for("seto.order_cancelled")
+    assert (told.order, told.reason) == (
+        orders[published.name].id,
+        seto_pb2.ORDER_CANCELLED_MARKET_HALTED,
+    )
+    assert not told.HasField("quantity") and not told.HasField("seq")  # extension fields
+    assert orders[published.name].state == "cancelled"
+    published.wait_for("seto.account_state")  # the new state after the settlement
+    published.sync()
+    assert published.messages("seto.market_state") == []

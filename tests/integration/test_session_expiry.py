@@ -109,7 +109,10 @@ def test_within_expiry_the_resume_gets_what_the_session_was_sent(long_expiry) ->
         ConnectionState.CONNECTED,
     ]
     stake = buy_cost(10_000, 5000)
-    (state,) = states
+    assert len(states) == 1
+    # money is a seto.Decimal on the wire; the client's account view is in 1/10,000 units
+    state = alice.account
+    assert state is not None
     assert (state.cash, state.staked, state.exposure) == (BALANCE - stake, stake, 0)
     admin = sandbox.balance("alice")
     assert (admin.cash, admin.staked, admin.exposure) == (BALANCE - stake, stake, 0)
@@ -168,10 +171,11 @@ def test_after_expiry_the_resume_is_refused_and_a_new_session_starts(
         client.login()
         assert session.session not in (None, old_id[0])
         assert store.load() is not None and store.load().session_id == session.session
-        open_orders: list = []
-        client.add_handler("seto.orders", open_orders.append)
+        listed: list = []
+        client.add_handler("seto.orders_for_market", listed.append)
         client.request_orders("1c024")
         client.flush()
-        read_until(client, lambda: bool(open_orders), "the open orders")
-        assert [o.price for o in open_orders[0].orders] == [1000]
+        read_until(client, lambda: bool(listed), "the open orders")
+        rows = smarkets.account.open_orders(listed[0])
+        assert [(row.price, row.order) for row in rows] == [(1000, resting.id)]
         client.logout()
