@@ -63,9 +63,9 @@ def test_editing_a_piqi_file_is_detected(tmp_path: Path) -> None:
     eto = piqi / "eto.piqi"
     text = eto.read_text(encoding="utf-8")
     edited = text.replace(
-        ".field [ .name id .type uint64 .optional ]",
-        ".field [ .name id .type uint64 .optional ]\n"
-        "    .field [ .name extra .type bool .optional ]",
+        ".field [ .name reset .type uint64 .optional .code 2 ]",
+        ".field [ .name reset .type uint64 .optional .code 2 ]\n"
+        "    .field [ .name extra .type bool .optional .code 3 ]",
     )
     assert edited != text
     eto.write_text(edited, encoding="utf-8")
