@@ -1010,14 +1010,6 @@ class Exchange:
         except KeyError:
             raise KeyError(f"no market {market_id}") from None
 
-    # -- helpers ------------------------------------------------------------------------
-
-    def _market(self, market_id: int) -> _Market:
-        try:
-            return self._markets[market_id]
-        except KeyError:
-            raise KeyError(f"no market {market_id}") from None
-
     def _reject(
         self, account: _Account, seq: int, reason: int, reference: str | None
     ) -> list[Output]:
