@@ -45,7 +45,6 @@ from smarkets import ids
 from smarkets.account import Account, OpenOrder, open_orders
 from smarkets.book import BOOK_HANDLER_NAMES, Books, MarketBook
 from smarkets.errors import (
-    ExtensionNotGrantedError,
     InvalidOrderError,
     NotLoggedInError,
     SessionEndedError,
@@ -320,18 +319,6 @@ class Smarkets:
         ``None`` before the first login, ``0`` for none."""
         return getattr(self.session, "extensions", None)
 
-    def _require_extensions(self, feature: str) -> None:
-        """Raise ExtensionNotGrantedError unless the extensions were granted (or, before
-        the first login, unless the settings ask for them)."""
-        granted = self.extensions
-        if granted:
-            return
-        if granted is None:
-            settings = getattr(self.session, "settings", None)
-            if getattr(settings, "extensions", True):
-                return  # not logged in yet: the login asks for them
-        raise ExtensionNotGrantedError(feature, granted)
-
     @property
     def queued(self) -> int:
         """How many payloads wait for :meth:`flush`."""
@@ -366,7 +353,7 @@ class Smarkets:
             raise InvalidOrderError([f"this order was already placed (state {order.state!r})"])
         order.validate()
         if order.reference is not None:
-            self._require_extensions("an order reference")
+            self.session.require_extensions("an order reference")
         payload = seto_pb2.Payload(type=seto_pb2.PAYLOAD_ORDER_CREATE)
         order._fill(payload.order_create)  # in place: no OrderCreate to copy
         order._queued()
@@ -406,7 +393,7 @@ class Smarkets:
         when the server granted none (cancel the orders one by one then, e.g. those of
         :meth:`request_orders`).
         """
-        self._require_extensions("cancel_all (order_cancel_all)")
+        self.session.require_extensions("cancel_all (order_cancel_all)")
         payload = seto_pb2.Payload(type=seto_pb2.PAYLOAD_ORDER_CANCEL_ALL)
         payload.order_cancel_all.SetInParent()
         if market is not None:
@@ -426,7 +413,7 @@ class Smarkets:
         The catalogue over the stream is a protocol extension: raises
         :class:`~smarkets.errors.ExtensionNotGrantedError` when the server granted none.
         """
-        self._require_extensions("the market catalogue (markets_request)")
+        self.session.require_extensions("the market catalogue (markets_request)")
         payload = seto_pb2.Payload(type=seto_pb2.PAYLOAD_MARKETS_REQUEST)
         payload.markets_request.SetInParent()
         self._queue_payload(payload, None)

@@ -251,9 +251,15 @@ class Session:
 
     def require_extensions(self, feature: str) -> None:
         """Raise :class:`~smarkets.errors.ExtensionNotGrantedError` unless extensions were
-        granted at the latest login (``feature`` names what needs them, for the message)."""
-        if not self._extensions:
-            raise ExtensionNotGrantedError(feature, self._extensions)
+        granted at the latest login (``feature`` names what needs them, for the message).
+
+        Before the first login it raises only when the settings do not ask for them: what
+        is queued then goes out after a login that asks.
+        """
+        granted = self._extensions
+        if granted or (granted is None and self.settings.extensions):
+            return
+        raise ExtensionNotGrantedError(feature, granted)
 
     @property
     def state(self) -> State:
