@@ -1463,25 +1463,27 @@ class SandboxServer:
             if type(recipient) is ToMarket:
                 subscribers = self._subscribers.get(recipient.market_id)
                 if subscribers:
-                    # Serialised once per variant (with extensions, and the published view;
-                    # None: not sent without extensions); each subscriber's seq is appended.
+                    # Serialised once per variant, each subscriber's seq appended: the full
+                    # payload, and (made only if a subscriber has no extensions) its
+                    # published view (None: not sent to those).
                     try:
-                        view = published_view(payload)
                         body = serialize_once(payload)
-                        if view is None:
-                            published = None
-                        elif view is payload:
-                            published = body
-                        else:
-                            published = serialize_once(view)
                     except ProtocolError as exc:
                         _log.debug("%s cannot be sent (%s): dropped", _type_name(payload), exc)
                         continue
+                    published: bytes | None = None
+                    viewed = False
                     send_serialized = self._send_serialized
                     for session in subscribers:
                         if session.extensions:
                             send_serialized(session, body, now)
-                        elif published is not None:
+                            continue
+                        if not viewed:
+                            viewed = True
+                            view = published_view(payload)
+                            if view is not None:
+                                published = body if view is payload else serialize_once(view)
+                        if published is not None:
                             send_serialized(session, published, now)
                 continue
             for session in self.targets(recipient.account_id, payload, requester):
