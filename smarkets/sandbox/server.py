@@ -165,6 +165,7 @@ _ORDERS_FOR_MARKET_REQUEST = seto_pb2.PAYLOAD_ORDERS_FOR_MARKET_REQUEST
 _ACCOUNT_STATE_REQUEST = seto_pb2.PAYLOAD_ACCOUNT_STATE_REQUEST
 _MARKETS_REQUEST = seto_pb2.PAYLOAD_MARKETS_REQUEST
 _EVENTS_REQUEST = seto_pb2.PAYLOAD_EVENTS_REQUEST
+_ETO_TYPE_FIELD = eto_pb2.Payload.DESCRIPTOR.fields_by_name["type"].number
 
 #: The kinds a client may send, with the Payload field each needs set (None: an empty
 #: request, served whether or not its empty message was set).
@@ -1333,8 +1334,7 @@ class SandboxServer:
         if is_session_level(payload):
             eto = payload.eto_payload
             if not eto.HasField("type") and any(
-                f.field_number == eto_pb2.Payload.DESCRIPTOR.fields_by_name["type"].number
-                for f in UnknownFieldSet(eto)
+                f.field_number == _ETO_TYPE_FIELD for f in UnknownFieldSet(eto)
             ):
                 self._unsupported(session, payload, "an eto payload of a kind it does not know")
                 return
