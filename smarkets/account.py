@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from smarkets.errors import ProtocolError
+from smarkets.ids import uuid128_to_int
 from smarkets.proto import seto_pb2
 
 __all__ = [
@@ -107,7 +108,7 @@ class Account:
             available = cash - exposure
         staked = decimal_to_units(message.staked) if message.HasField("staked") else None
         return cls(
-            account=message.account.low | message.account.high << 64,
+            account=uuid128_to_int(message.account),
             currency=_currency_name(message.currency),
             cash=cash,
             bonus=decimal_to_units(message.bonus),
