@@ -134,3 +134,11 @@ def uuid128_to_str(u: seto_pb2.Uuid128 | int, kind: str) -> str:
     tag = _tag_of(kind)
     number = _check_range(u) if isinstance(u, int) else uuid128_to_int(u)
     return f"{number:x}{tag}"
+
+
+def set_uuid128(msg: seto_pb2.Uuid128, n: int) -> None:
+    """Write ``n`` into ``msg`` in place (``high`` only when it is not 0); unchecked, for
+    the hot paths that build messages from ids known to be valid."""
+    msg.low = n & _MASK64
+    if n > _MASK64:
+        msg.high = n >> 64

@@ -222,7 +222,7 @@ class SandboxDefaults(_Base):
             rows = []
             for spec in default_markets():
                 contracts: list[nodes.Node | str] = []
-                for contract_id, name in spec.contracts:
+                for contract_id, name in spec.contract_names():
                     text = uuid128_to_str(contract_id, "contract")
                     if contracts:
                         contracts.append(", ")

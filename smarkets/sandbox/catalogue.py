@@ -1,76 +1,265 @@
-"""The sandbox's market catalogue: the markets file and the default catalogue.
+"""The sandbox's catalogue: events, markets and contracts, the markets file, the listings.
 
-The markets file is JSON::
+The markets file is JSON. Its ``markets`` are the markets to open; its optional ``events``
+describe the events they belong to, as the published listing (``seto.Events``) shows them::
 
-    {"markets": [
-        {"id": "1c024", "name": "Match Odds", "event": "A v B",
-         "contracts": [{"id": "1cccc", "name": "A"}, {"id": "2cccc", "name": "B"}]}
-    ]}
+    {"events": [
+        {"id": "11100", "name": "Premier League", "type": "football_season",
+         "category": "football", "start": "2026-08-15", "end": "2027-05-23"},
+        {"id": "21100", "name": "Arsenal v Chelsea", "type": "football_match",
+         "category": "football", "parent": "11100", "start": "today T15:00"}
+     ],
+     "markets": [
+        {"id": "1c024", "name": "Match Odds", "event_id": "21100",
+         "contracts": [{"id": "1cccc", "name": "Arsenal", "type": "winner"},
+                       {"id": "2cccc", "name": "Draw"}, {"id": "3cccc", "name": "Chelsea"}]}
+     ]}
 
-Ids are tagged hex (PROTOCOL.md section 3.2): markets end in ``c024``, contracts in
-``cccc``, events in ``1100``. A market may name its event's id (``"event_id": "51100"``);
-without one the id is derived from the event's name (:func:`event_id_for`), so markets
+Ids are tagged hex (PROTOCOL.md section 3.1): markets end in ``c024``, contracts in
+``cccc``, events in ``1100``. An event's ``type``, ``category`` and a contract's ``type`` are
+the names of the published ``seto.EventType``, ``seto.EventCategory`` and
+``seto.ContractType`` values without their prefix, in lower case (``football_match``,
+``politics``, ``winner``); they default to ``generic``. ``slug`` (events, markets, contracts)
+defaults to the name in lower case with every run of other characters made one ``-``.
+``start`` and ``end`` are a date, ``YYYY-MM-DD``, or ``today``, ``today+N``, ``today-N``
+(days, resolved when the file is read), with an optional time ``THH:MM`` (UTC); ``parent``
+names another event of the file; ``description`` is free text.
+
+Files written before events existed keep working: a market names its event by ``event``
+(its name) and optionally ``event_id``; an event the ``events`` list does not describe is a
+generic one (type and category ``generic``, no dates), listed under "sport other". Without
+an ``event_id`` the id is derived from the event's name (:func:`event_id_for`), so markets
 naming the same event land in the same event, and the id is the same on every run. Market
 ids are unique, and so are contract ids across the whole catalogue.
 
-Without a file the sandbox opens :func:`default_markets`:
+Each event that has markets belongs to exactly one listing (:class:`Listing`), the answer
+to one ``events_request``: politics, current affairs and TV and entertainment by category;
+a match of one of the sports of ``seto.SportByDateType`` by its start date; every other
+event (seasons, other sports, generic events, a match without a date) under sport other.
+A listing (:meth:`Catalogue.listing`) holds those events with their markets and contracts
+(``with_markets``) and the events above them (``parents``).
 
-==========  ====================  =========================  ==========================
-market      name                  event                      contracts
-==========  ====================  =========================  ==========================
-``1c024``   Match Odds            Arsenal v Chelsea          ``1cccc`` Arsenal,
-                                                             ``2cccc`` Draw,
-                                                             ``3cccc`` Chelsea
-``2c024``   Over/Under 2.5 Goals  Arsenal v Chelsea          ``4cccc`` Over 2.5,
-                                                             ``5cccc`` Under 2.5
-``3c024``   Match Winner          Alcaraz v Sinner           ``6cccc`` Alcaraz,
-                                                             ``7cccc`` Sinner
-``4c024``   Winner                Grand National             ``8cccc`` Red Rum,
-                                                             ``9cccc`` Aldaniti,
-                                                             ``acccc`` Tiger Roll,
-                                                             ``bcccc`` The Field
-==========  ====================  =========================  ==========================
+Without a file the sandbox opens :func:`default_catalogue` (the documentation's sandbox
+page shows it).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import datetime
 import hashlib
 import os
-from dataclasses import dataclass
-from typing import Any
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NamedTuple
 
 from smarkets.errors import InvalidIdError
-from smarkets.ids import str_to_int, uuid128_to_str
+from smarkets.ids import set_uuid128, str_to_int, uuid128_to_str
+from smarkets.proto import seto_pb2
 from smarkets.sandbox.jsonfile import load_json_file
 
 __all__ = [
+    "Catalogue",
     "CatalogueError",
+    "ContractSpec",
+    "EventSpec",
+    "Listing",
     "MarketSpec",
-    "check_unique",
+    "default_catalogue",
     "default_markets",
     "event_id_for",
+    "load_catalogue",
     "load_markets",
+    "parse_catalogue",
     "parse_market",
     "parse_markets",
+    "slug_for",
 ]
 
-_MARKET_KEYS = frozenset({"id", "name", "event", "event_id", "contracts"})
-_CONTRACT_KEYS = frozenset({"id", "name"})
+_MARKET_KEYS = frozenset({"id", "name", "slug", "event", "event_id", "contracts"})
+_CONTRACT_KEYS = frozenset({"id", "name", "slug", "type"})
+_EVENT_KEYS = frozenset(
+    {"id", "name", "slug", "type", "category", "parent", "start", "end", "description"}
+)
+
+#: The event types each sport of ``seto.SportByDateType`` lists by date.
+SPORT_EVENT_TYPES: dict[int, frozenset[int]] = {
+    seto_pb2.SPORT_BY_DATE_FOOTBALL: frozenset({seto_pb2.EVENT_FOOTBALL_MATCH}),
+    seto_pb2.SPORT_BY_DATE_HORSE_RACING: frozenset({seto_pb2.EVENT_HORSE_RACING_RACE}),
+    seto_pb2.SPORT_BY_DATE_TENNIS: frozenset({seto_pb2.EVENT_TENNIS_ROUND}),
+    seto_pb2.SPORT_BY_DATE_BASKETBALL: frozenset({seto_pb2.EVENT_BASKETBALL_MATCH}),
+    seto_pb2.SPORT_BY_DATE_AMERICANFOOTBALL: frozenset({seto_pb2.EVENT_AMERICAN_FOOTBALL_MATCH}),
+    seto_pb2.SPORT_BY_DATE_BASEBALL: frozenset({seto_pb2.EVENT_BASEBALL_MATCH}),
+    seto_pb2.SPORT_BY_DATE_CRICKET: frozenset({seto_pb2.EVENT_CRICKET_MATCH}),
+    seto_pb2.SPORT_BY_DATE_HANDBALL: frozenset({seto_pb2.EVENT_HANDBALL_MATCH}),
+    seto_pb2.SPORT_BY_DATE_RUGBY: frozenset({seto_pb2.EVENT_RUGBY_UNION_MATCH}),
+    seto_pb2.SPORT_BY_DATE_RUGBYLEAGUE: frozenset({seto_pb2.EVENT_RUGBY_LEAGUE_MATCH}),
+    seto_pb2.SPORT_BY_DATE_VOLLEYBALL: frozenset({seto_pb2.EVENT_VOLLEYBALL_MATCH}),
+}
+_SPORT_OF_TYPE = {etype: sport for sport, types in SPORT_EVENT_TYPES.items() for etype in types}
+#: The listings chosen by category (the others are sport by date and sport other).
+_KIND_OF_CATEGORY = {
+    seto_pb2.EVENT_CATEGORY_POLITICS: seto_pb2.EVENTS_REQUEST_POLITICS,
+    seto_pb2.EVENT_CATEGORY_CURRENT_AFFAIRS: seto_pb2.EVENTS_REQUEST_CURRENT_AFFAIRS,
+    seto_pb2.EVENT_CATEGORY_TV_AND_ENTERTAINMENT: seto_pb2.EVENTS_REQUEST_TV_AND_ENTERTAINMENT,
+}
 
 
 class CatalogueError(ValueError):
     """A markets file or market definition is not valid; the message says what and where."""
 
 
+def _path_name(enum_name: str, prefix: str) -> str:
+    """``EVENTS_REQUEST_SPORT_OTHER`` -> ``sport-other``: an enum value as a URL segment."""
+    return enum_name[len(prefix) :].lower().replace("_", "-")
+
+
+_KIND_PATHS = {
+    value: _path_name(name, "EVENTS_REQUEST_")
+    for name, value in seto_pb2.EventsRequestType.items()
+    if value != seto_pb2.EVENTS_REQUEST_SPORT_BY_DATE
+}
+_SPORT_PATHS = {
+    value: _path_name(name, "SPORT_BY_DATE_") for name, value in seto_pb2.SportByDateType.items()
+}
+_KIND_OF_PATH = {path: kind for kind, path in _KIND_PATHS.items()}
+_SPORT_OF_PATH = {path: sport for sport, path in _SPORT_PATHS.items()}
+
+
+class Listing(NamedTuple):
+    """One listing the sandbox serves: what one ``events_request`` asks for.
+
+    ``kind`` is a ``seto.EventsRequestType``; ``sport`` (a ``seto.SportByDateType``) and
+    ``date`` are set for ``EVENTS_REQUEST_SPORT_BY_DATE`` only. :attr:`path` is where the
+    HTTP server serves it: ``/events/politics``, ``/events/sport-other``,
+    ``/events/football/2026-12-05``, ...
+    """
+
+    kind: int
+    sport: int | None = None
+    date: datetime.date | None = None
+
+    @property
+    def path(self) -> str:
+        """The URL path of this listing."""
+        if self.sport is None or self.date is None:
+            return f"/events/{_KIND_PATHS[self.kind]}"
+        return f"/events/{_SPORT_PATHS[self.sport]}/{self.date.isoformat()}"
+
+    @classmethod
+    def from_path(cls, path: str) -> Listing | None:
+        """The listing served at ``path``, or ``None`` if no listing has that path."""
+        parts = path.split("/")
+        if len(parts) == 3 and parts[:2] == ["", "events"] and parts[2] in _KIND_OF_PATH:
+            return cls(_KIND_OF_PATH[parts[2]])
+        if len(parts) == 4 and parts[:2] == ["", "events"] and parts[2] in _SPORT_OF_PATH:
+            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", parts[3]):
+                return None
+            try:
+                date = datetime.date.fromisoformat(parts[3])
+            except ValueError:
+                return None
+            return cls(seto_pb2.EVENTS_REQUEST_SPORT_BY_DATE, _SPORT_OF_PATH[parts[2]], date)
+        return None
+
+    @classmethod
+    def from_request(cls, request: seto_pb2.EventsRequest) -> Listing | None:
+        """The listing an ``events_request`` asks for; ``None`` when it asks for a sport by
+        date without a valid date (no such day, or no ``sport_by_date`` at all)."""
+        if request.type != seto_pb2.EVENTS_REQUEST_SPORT_BY_DATE:
+            return cls(request.type)
+        if not request.HasField("sport_by_date"):
+            return None
+        by_date = request.sport_by_date
+        try:
+            date = datetime.date(by_date.date.year, by_date.date.month, by_date.date.day)
+        except ValueError:
+            return None
+        return cls(request.type, by_date.type, date)
+
+    def in_window(self, today: datetime.date, days: int) -> bool:
+        """Whether the sandbox lists this: a dated listing only within ``days`` of ``today``
+        (either side, inclusive); an undated one always."""
+        return self.date is None or abs((self.date - today).days) <= days
+
+
+def slug_for(name: str, kind: str = "", number: int = 0) -> str:
+    """``'Arsenal v Chelsea'`` -> ``'arsenal-v-chelsea'``: the default slug of a name
+    (``'{kind}-{number:x}'`` for a name with no letter or digit)."""
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or f"{kind}-{number:x}"
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    """One event as the listings show it (``seto.EventInfo``); enums as ``seto`` numbers."""
+
+    id: int
+    name: str
+    slug: str = ""
+    type: int = seto_pb2.EVENT_GENERIC
+    category: int = seto_pb2.EVENT_CATEGORY_GENERIC
+    parent: int | None = None
+    start_date: datetime.date | None = None
+    start_time: datetime.time | None = None
+    end_date: datetime.date | None = None
+    end_time: datetime.time | None = None
+    description: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.slug:
+            object.__setattr__(self, "slug", slug_for(self.name, "event", self.id))
+
+    @property
+    def text_id(self) -> str:
+        """The event id as tagged hex, e.g. ``'21100'``."""
+        return uuid128_to_str(self.id, "event")
+
+    def listing(self) -> Listing:
+        """The one listing that shows this event's markets."""
+        kind = _KIND_OF_CATEGORY.get(self.category)
+        if kind is not None:
+            return Listing(kind)
+        sport = _SPORT_OF_TYPE.get(self.type)
+        if sport is not None and self.start_date is not None:
+            return Listing(seto_pb2.EVENTS_REQUEST_SPORT_BY_DATE, sport, self.start_date)
+        return Listing(seto_pb2.EVENTS_REQUEST_SPORT_OTHER)
+
+
+class ContractSpec(NamedTuple):
+    """One contract of a market (a :class:`MarketSpec` fills in the default slug)."""
+
+    id: int
+    name: str
+    slug: str = ""
+    type: int = seto_pb2.CONTRACT_GENERIC
+
+
 @dataclass(frozen=True)
 class MarketSpec:
-    """One market to open: ids are numbers (tags stripped), contracts in order."""
+    """One market to open: ids are numbers (tags stripped), contracts in order.
+
+    ``event_name`` is ``None`` when the market names its event by id only (an event of
+    the catalogue it is added to).
+    """
 
     id: int
     name: str
     event_id: int
-    event_name: str
-    contracts: tuple[tuple[int, str], ...]
+    event_name: str | None
+    contracts: tuple[ContractSpec, ...]
+    slug: str = ""
+
+    def __post_init__(self) -> None:
+        contracts = (ContractSpec(*contract) for contract in self.contracts)
+        object.__setattr__(
+            self,
+            "contracts",
+            tuple(c._replace(slug=c.slug or slug_for(c.name, "contract", c.id)) for c in contracts),
+        )
+        if not self.slug:
+            object.__setattr__(self, "slug", slug_for(self.name, "market", self.id))
 
     @property
     def text_id(self) -> str:
@@ -79,7 +268,11 @@ class MarketSpec:
 
     def contract_ids(self) -> list[int]:
         """The market's contract ids, in order."""
-        return [contract_id for contract_id, _ in self.contracts]
+        return [contract.id for contract in self.contracts]
+
+    def contract_names(self) -> list[tuple[int, str]]:
+        """``(id, name)`` of each contract, in order (what the exchange needs)."""
+        return [(contract.id, contract.name) for contract in self.contracts]
 
 
 def event_id_for(event_name: str) -> int:
@@ -88,10 +281,17 @@ def event_id_for(event_name: str) -> int:
     return int.from_bytes(digest[:6], "big") or 1
 
 
+# -- reading the file ------------------------------------------------------------------------
+
+
 def _text(value: object, where: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise CatalogueError(f"{where} must be a non-empty string, not {value!r}")
     return value
+
+
+def _optional_text(obj: dict[str, Any], key: str, where: str) -> str:
+    return _text(obj[key], f"{where}.{key}") if obj.get(key) is not None else ""
 
 
 def _id(value: object, kind: str, where: str) -> int:
@@ -106,35 +306,116 @@ def _id(value: object, kind: str, where: str) -> int:
         raise CatalogueError(f"{where}: {exc}") from None
 
 
-def parse_market(obj: Any, where: str = "market") -> MarketSpec:
-    """Check one market object (as in the markets file) and return its :class:`MarketSpec`."""
+def _enum(value: object, enum: Any, prefix: str, where: str) -> int:
+    names = [name[len(prefix) :].lower() for name in enum.keys()]
+    if not isinstance(value, str) or value.lower() not in names:
+        raise CatalogueError(f"{where} must be one of {', '.join(names)}; not {value!r}")
+    return int(enum.Value(prefix + value.upper()))
+
+
+def _check_keys(obj: Any, allowed: frozenset[str], where: str) -> dict[str, Any]:
     if not isinstance(obj, dict):
         raise CatalogueError(f"{where} must be an object, not {type(obj).__name__}")
-    unknown = sorted(set(obj) - _MARKET_KEYS)
+    unknown = sorted(set(obj) - allowed)
     if unknown:
         raise CatalogueError(f"{where}: unknown key(s) {', '.join(unknown)}")
-    for key in ("id", "name", "event", "contracts"):
+    return obj
+
+
+_WHEN = re.compile(
+    r"(?:(?P<date>\d{4}-\d{2}-\d{2})|today(?P<offset>[+-]\d{1,5})?)"
+    r"(?:\s*[T ]\s*(?P<hour>\d{2}):(?P<minute>\d{2}))?"
+)
+
+
+def _when(
+    value: object, today: datetime.date, where: str
+) -> tuple[datetime.date, datetime.time | None]:
+    """``'2026-12-05'``, ``'today+1'``, ``'today T15:00'`` -> (date, time or None)."""
+    match = _WHEN.fullmatch(value.strip()) if isinstance(value, str) else None
+    if match is None:
+        raise CatalogueError(
+            f"{where} must be YYYY-MM-DD or today[+-N], with an optional THH:MM; not {value!r}"
+        )
+    try:
+        if match["date"]:
+            date = datetime.date.fromisoformat(match["date"])
+        else:
+            date = today + datetime.timedelta(days=int(match["offset"] or 0))
+        time = (
+            datetime.time(int(match["hour"]), int(match["minute"]))
+            if match["hour"] is not None
+            else None
+        )
+    except (ValueError, OverflowError) as exc:
+        raise CatalogueError(f"{where}: {value!r} is not a valid date and time ({exc})") from None
+    return date, time
+
+
+def parse_event(obj: Any, where: str = "event", today: datetime.date | None = None) -> EventSpec:
+    """Check one event object (as in the markets file) and return its :class:`EventSpec`."""
+    obj = _check_keys(obj, _EVENT_KEYS, where)
+    for key in ("id", "name"):
         if key not in obj:
             raise CatalogueError(f"{where}: missing {key!r}")
+    today = today if today is not None else _utc_today()
+    start_date = start_time = end_date = end_time = None
+    if obj.get("start") is not None:
+        start_date, start_time = _when(obj["start"], today, f"{where}.start")
+    if obj.get("end") is not None:
+        end_date, end_time = _when(obj["end"], today, f"{where}.end")
+    if start_date is not None and end_date is not None:
+        if (end_date, end_time or datetime.time.max) < (start_date, start_time or datetime.time()):
+            raise CatalogueError(f"{where}: the end is before the start")
+    return EventSpec(
+        id=_id(obj["id"], "event", f"{where}.id"),
+        name=_text(obj["name"], f"{where}.name"),
+        slug=_optional_text(obj, "slug", where),
+        type=_enum(obj.get("type", "generic"), seto_pb2.EventType, "EVENT_", f"{where}.type"),
+        category=_enum(
+            obj.get("category", "generic"),
+            seto_pb2.EventCategory,
+            "EVENT_CATEGORY_",
+            f"{where}.category",
+        ),
+        parent=_id(obj["parent"], "event", f"{where}.parent")
+        if obj.get("parent") is not None
+        else None,
+        start_date=start_date,
+        start_time=start_time,
+        end_date=end_date,
+        end_time=end_time,
+        description=_optional_text(obj, "description", where) or None,
+    )
+
+
+def parse_market(obj: Any, where: str = "market") -> MarketSpec:
+    """Check one market object (as in the markets file) and return its :class:`MarketSpec`.
+
+    It names its event by ``event`` (a name), ``event_id``, or both; an ``event_id`` alone
+    must be an event of the catalogue the market is added to.
+    """
+    obj = _check_keys(obj, _MARKET_KEYS, where)
+    for key in ("id", "name", "contracts"):
+        if key not in obj:
+            raise CatalogueError(f"{where}: missing {key!r}")
+    if obj.get("event") is None and obj.get("event_id") is None:
+        raise CatalogueError(f"{where}: missing 'event' (the event's name) or 'event_id'")
     market_id = _id(obj["id"], "market", f"{where}.id")
     name = _text(obj["name"], f"{where}.name")
-    event_name = _text(obj["event"], f"{where}.event")
+    event_name = _text(obj["event"], f"{where}.event") if obj.get("event") is not None else None
     if obj.get("event_id") is not None:
         event_id = _id(obj["event_id"], "event", f"{where}.event_id")
     else:
-        event_id = event_id_for(event_name)
+        event_id = event_id_for(event_name or "")
     contracts_obj = obj["contracts"]
     if not isinstance(contracts_obj, list) or not contracts_obj:
         raise CatalogueError(f"{where}.contracts must be a non-empty list")
-    contracts: list[tuple[int, str]] = []
+    contracts: list[ContractSpec] = []
     seen: set[int] = set()
     for index, contract in enumerate(contracts_obj):
         cwhere = f"{where}.contracts[{index}]"
-        if not isinstance(contract, dict):
-            raise CatalogueError(f"{cwhere} must be an object, not {type(contract).__name__}")
-        unknown = sorted(set(contract) - _CONTRACT_KEYS)
-        if unknown:
-            raise CatalogueError(f"{cwhere}: unknown key(s) {', '.join(unknown)}")
+        contract = _check_keys(contract, _CONTRACT_KEYS, cwhere)
         for key in ("id", "name"):
             if key not in contract:
                 raise CatalogueError(f"{cwhere}: missing {key!r}")
@@ -142,102 +423,246 @@ def parse_market(obj: Any, where: str = "market") -> MarketSpec:
         if contract_id in seen:
             raise CatalogueError(f"{cwhere}.id: contract {contract['id']!r} is listed twice")
         seen.add(contract_id)
-        contracts.append((contract_id, _text(contract["name"], f"{cwhere}.name")))
-    return MarketSpec(market_id, name, event_id, event_name, tuple(contracts))
+        contracts.append(
+            ContractSpec(
+                contract_id,
+                _text(contract["name"], f"{cwhere}.name"),
+                _optional_text(contract, "slug", cwhere),
+                _enum(
+                    contract.get("type", "generic"),
+                    seto_pb2.ContractType,
+                    "CONTRACT_",
+                    f"{cwhere}.type",
+                ),
+            )
+        )
+    return MarketSpec(
+        market_id,
+        name,
+        event_id,
+        event_name,
+        tuple(contracts),
+        _optional_text(obj, "slug", where),
+    )
 
 
-def parse_markets(doc: Any) -> list[MarketSpec]:
-    """Check a decoded markets document and return its markets, in file order.
+def _utc_today() -> datetime.date:
+    return datetime.datetime.now(datetime.timezone.utc).date()
 
-    Besides each market's own checks: market ids are unique, contract ids are unique across
-    the catalogue, and an event id is not given to two different event names.
+
+def parse_catalogue(doc: Any, today: datetime.date | None = None) -> Catalogue:
+    """Check a decoded markets document and return its :class:`Catalogue`.
+
+    ``today`` (UTC's by default) resolves relative dates. Besides each object's own checks:
+    ids are unique (markets, contracts across the catalogue, events), an event id is not
+    given to two different names, parents exist and form no cycle.
     """
     if not isinstance(doc, dict) or "markets" not in doc:
         raise CatalogueError('the markets must be a JSON object: {"markets": [...]}')
-    unknown = sorted(set(doc) - {"markets"})
+    unknown = sorted(set(doc) - {"markets", "events"})
     if unknown:
         raise CatalogueError(f"unknown top-level key(s) {', '.join(unknown)}")
+    events_obj = doc.get("events", [])
+    if not isinstance(events_obj, list):
+        raise CatalogueError("'events' must be a list")
     markets_obj = doc["markets"]
     if not isinstance(markets_obj, list) or not markets_obj:
         raise CatalogueError("'markets' must be a non-empty list")
-    specs = [parse_market(obj, f"markets[{i}]") for i, obj in enumerate(markets_obj)]
-    check_unique(specs)
-    return specs
-
-
-def check_unique(specs: list[MarketSpec]) -> None:
-    """Raise :class:`CatalogueError` if ids repeat or an event id has two names."""
-    markets: set[int] = set()
-    contracts: set[int] = set()
-    events: dict[int, str] = {}
-    for index, spec in enumerate(specs):
+    catalogue = Catalogue()
+    events = [parse_event(obj, f"events[{i}]", today) for i, obj in enumerate(events_obj)]
+    catalogue.add_events(events, where="events")
+    for index, obj in enumerate(markets_obj):
         where = f"markets[{index}]"
-        if spec.id in markets:
-            raise CatalogueError(f"{where}.id: market {spec.text_id!r} is defined twice")
-        markets.add(spec.id)
-        for contract_id, _ in spec.contracts:
-            if contract_id in contracts:
-                text = uuid128_to_str(contract_id, "contract")
-                raise CatalogueError(f"{where}: contract {text!r} is already in another market")
-            contracts.add(contract_id)
-        known = events.setdefault(spec.event_id, spec.event_name)
-        if known != spec.event_name:
-            text = uuid128_to_str(spec.event_id, "event")
-            raise CatalogueError(
-                f"{where}.event_id: event {text!r} is both {known!r} and {spec.event_name!r}"
-            )
+        spec = parse_market(obj, where)
+        try:
+            catalogue.add_market(spec)
+        except CatalogueError as exc:
+            raise CatalogueError(f"{where}: {exc}") from None
+    return catalogue
+
+
+def parse_markets(doc: Any) -> list[MarketSpec]:
+    """The markets of a decoded markets document, in file order (see :func:`parse_catalogue`)."""
+    return list(parse_catalogue(doc).markets.values())
+
+
+def load_catalogue(path: str | os.PathLike[str], today: datetime.date | None = None) -> Catalogue:
+    """Read and check a markets file; :class:`CatalogueError` naming the file if bad."""
+    return load_json_file(path, "markets", lambda doc: parse_catalogue(doc, today), CatalogueError)
 
 
 def load_markets(path: str | os.PathLike[str]) -> list[MarketSpec]:
-    """Read and check a markets file; :class:`CatalogueError` naming the file if bad."""
-    return load_json_file(path, "markets", parse_markets, CatalogueError)
+    """The markets of a markets file, in file order (see :func:`load_catalogue`)."""
+    return list(load_catalogue(path).markets.values())
 
 
-_DEFAULT_DOC: dict[str, Any] = {
-    "markets": [
-        {
-            "id": "1c024",
-            "name": "Match Odds",
-            "event": "Arsenal v Chelsea",
-            "contracts": [
-                {"id": "1cccc", "name": "Arsenal"},
-                {"id": "2cccc", "name": "Draw"},
-                {"id": "3cccc", "name": "Chelsea"},
-            ],
-        },
-        {
-            "id": "2c024",
-            "name": "Over/Under 2.5 Goals",
-            "event": "Arsenal v Chelsea",
-            "contracts": [
-                {"id": "4cccc", "name": "Over 2.5"},
-                {"id": "5cccc", "name": "Under 2.5"},
-            ],
-        },
-        {
-            "id": "3c024",
-            "name": "Match Winner",
-            "event": "Alcaraz v Sinner",
-            "contracts": [
-                {"id": "6cccc", "name": "Alcaraz"},
-                {"id": "7cccc", "name": "Sinner"},
-            ],
-        },
-        {
-            "id": "4c024",
-            "name": "Winner",
-            "event": "Grand National",
-            "contracts": [
-                {"id": "8cccc", "name": "Red Rum"},
-                {"id": "9cccc", "name": "Aldaniti"},
-                {"id": "acccc", "name": "Tiger Roll"},
-                {"id": "bcccc", "name": "The Field"},
-            ],
-        },
-    ]
-}
+# -- the catalogue and its listings ---------------------------------------------------------
+
+
+def _set_when(
+    msg: Any, date_field: str, time_field: str, date: datetime.date | None, time: Any
+) -> None:
+    if date is not None:
+        out = getattr(msg, date_field)
+        out.year, out.month, out.day = date.year, date.month, date.day
+    if time is not None:
+        out = getattr(msg, time_field)
+        out.hour, out.minute = time.hour, time.minute
+
+
+@dataclass
+class Catalogue:
+    """The events and markets the sandbox lists, and the listings made of them.
+
+    Sans-I/O: nothing here reads a clock or a socket. :meth:`listing_body` keeps the
+    serialized listings until the catalogue changes.
+    """
+
+    events: dict[int, EventSpec] = field(default_factory=dict)
+    markets: dict[int, MarketSpec] = field(default_factory=dict)
+    _contracts: set[int] = field(default_factory=set, repr=False)
+    _bodies: dict[Listing, bytes] = field(default_factory=dict, repr=False)
+
+    #: How many serialized listings are kept at most (they are rebuilt when needed).
+    MAX_CACHED = 256
+
+    def add_events(self, events: Iterable[EventSpec], where: str = "events") -> None:
+        """Add events (all or none): ids unique, parents known (here or among them), no
+        cycle of parents."""
+        events = list(events)
+        known = dict(self.events)
+        for index, event in enumerate(events):
+            if event.id in known:
+                raise CatalogueError(f"{where}[{index}].id: event {event.text_id!r} already exists")
+            known[event.id] = event
+        for index, event in enumerate(events):
+            seen = {event.id}
+            parent = event.parent
+            while parent is not None:
+                if parent not in known:
+                    text = uuid128_to_str(parent, "event")
+                    raise CatalogueError(f"{where}[{index}].parent: no event {text!r}")
+                if parent in seen:
+                    raise CatalogueError(f"{where}[{index}].parent: the parents form a cycle")
+                seen.add(parent)
+                parent = known[parent].parent
+        self.events = known
+        self._bodies.clear()
+
+    def add_market(self, spec: MarketSpec) -> MarketSpec:
+        """Add a market; return it with its event's name filled in (see :meth:`resolve`).
+
+        A market naming an event that is not here yet creates a generic event of that name.
+        """
+        spec = self.resolve(spec)
+        if spec.event_id not in self.events:
+            self.events[spec.event_id] = EventSpec(spec.event_id, spec.event_name or "")
+        self.markets[spec.id] = spec
+        self._contracts.update(spec.contract_ids())
+        self._bodies.clear()
+        return spec
+
+    def resolve(self, spec: MarketSpec) -> MarketSpec:
+        """Check that ``spec`` can be added (new ids, a known event id or an event name
+        that agrees with it) and return it with its event's name filled in; no change."""
+        if spec.id in self.markets:
+            raise CatalogueError(f"market {spec.text_id!r} is defined twice")
+        for contract_id in spec.contract_ids():
+            if contract_id in self._contracts:
+                text = uuid128_to_str(contract_id, "contract")
+                raise CatalogueError(f"contract {text!r} is already in another market")
+        event = self.events.get(spec.event_id)
+        if event is None:
+            if spec.event_name is None:
+                text = uuid128_to_str(spec.event_id, "event")
+                raise CatalogueError(f"event_id {text!r} is not an event of the catalogue")
+            return spec
+        if spec.event_name is not None and spec.event_name != event.name:
+            raise CatalogueError(
+                f"event {event.text_id!r} is both {event.name!r} and {spec.event_name!r}"
+            )
+        return dataclasses.replace(spec, event_name=event.name)
+
+    def listing(self, listing: Listing) -> seto_pb2.Events:
+        """The ``seto.Events`` of one listing: its events with their markets
+        (``with_markets``, by start then name), and every event above them (``parents``,
+        each once, nearest first)."""
+        by_event: dict[int, list[MarketSpec]] = {}
+        for market in self.markets.values():
+            by_event.setdefault(market.event_id, []).append(market)
+        listed = [
+            self.events[event_id]
+            for event_id in by_event
+            if self.events[event_id].listing() == listing
+        ]
+        listed.sort(
+            key=lambda e: (
+                e.start_date or datetime.date.max,
+                e.start_time or datetime.time(),
+                e.name,
+                e.id,
+            )
+        )
+        events = seto_pb2.Events()
+        parents: dict[int, EventSpec] = {}
+        for event in listed:
+            msg = events.with_markets.add()
+            self._fill_event(msg, event)
+            for market in by_event[event.id]:
+                self._fill_market(msg.markets.add(), market)
+            parent = event.parent
+            while parent is not None and parent not in parents:
+                parents[parent] = self.events[parent]
+                parent = parents[parent].parent
+        for parent_event in parents.values():
+            self._fill_event(events.parents.add(), parent_event)
+        return events
+
+    def listing_body(self, listing: Listing) -> bytes:
+        """:meth:`listing` serialized (kept until the catalogue changes)."""
+        body = self._bodies.get(listing)
+        if body is None:
+            if len(self._bodies) >= self.MAX_CACHED:
+                self._bodies.clear()
+            body = self._bodies[listing] = self.listing(listing).SerializeToString()
+        return body
+
+    @staticmethod
+    def _fill_event(msg: seto_pb2.EventInfo, event: EventSpec) -> None:
+        set_uuid128(msg.event, event.id)
+        msg.type = event.type
+        msg.category = event.category
+        msg.slug = event.slug
+        msg.name = event.name
+        if event.parent is not None:
+            set_uuid128(msg.parent, event.parent)
+        _set_when(msg, "start_date", "start_time", event.start_date, event.start_time)
+        _set_when(msg, "end_date", "end_time", event.end_date, event.end_time)
+        if event.description:
+            msg.description = event.description
+
+    @staticmethod
+    def _fill_market(msg: seto_pb2.MarketInfo, market: MarketSpec) -> None:
+        set_uuid128(msg.market, market.id)
+        msg.slug = market.slug
+        msg.name = market.name
+        for contract in market.contracts:
+            out = msg.contracts.add()
+            set_uuid128(out.contract, contract.id)
+            out.type = contract.type
+            out.slug = contract.slug
+            out.name = contract.name
+
+
+_DEFAULT_FILE = Path(__file__).with_name("default_markets.json")
+
+
+def default_catalogue(today: datetime.date | None = None) -> Catalogue:
+    """The catalogue opened when no markets file is given (dates relative to ``today``):
+    ``smarkets/sandbox/default_markets.json``, an example of the file format too."""
+    return load_catalogue(_DEFAULT_FILE, today)
 
 
 def default_markets() -> list[MarketSpec]:
-    """The catalogue opened when no markets file is given (see the module docstring)."""
-    return parse_markets(_DEFAULT_DOC)
+    """The markets of :func:`default_catalogue`, in order."""
+    return list(default_catalogue().markets.values())

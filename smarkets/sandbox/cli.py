@@ -6,6 +6,8 @@ to stderr):
 * ``CA certificate: PATH`` -- with TLS (the default), the CA file a client must trust;
 * ``demo account: NAME password PASSWORD balance BALANCE`` -- for each default account,
   when no ``--accounts`` file is given;
+* ``smarkets sandbox catalogue at URL`` -- where the listings are served over HTTP(S)
+  (``events_request`` answers with URLs below it; ``--http-port``);
 * ``smarkets sandbox listening on HOST:PORT (TLS|no TLS)`` -- once it accepts connections;
   HOST:PORT is the real address (``--port 0`` picks a free port).
 
@@ -69,7 +71,12 @@ from smarkets.sandbox.accounts import (
     AccountSpec,
     load_accounts,
 )
-from smarkets.sandbox.catalogue import CatalogueError, MarketSpec, default_markets, load_markets
+from smarkets.sandbox.catalogue import (
+    Catalogue,
+    CatalogueError,
+    default_catalogue,
+    load_catalogue,
+)
 from smarkets.sandbox.server import SandboxServer, ServerConfig
 
 # The server's own defaults, so the options cannot drift from them.
@@ -82,6 +89,8 @@ _log = logging.getLogger("smarkets.sandbox.cli")
 DEFAULT_PORT = _DEFAULTS.port
 #: What the readiness line contains, followed by ``HOST:PORT``.
 LISTENING = "listening on"
+#: What the line naming the catalogue's root URL says before the URL.
+CATALOGUE_AT = "catalogue at"
 #: What the CA file line starts with.
 CA_LINE = "CA certificate: "
 
@@ -134,6 +143,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--port", type=_port, default=DEFAULT_PORT, help="port (%(default)s; 0 picks a free one)"
     )
     net.add_argument(
+        "--http-port",
+        type=_port,
+        default=_DEFAULTS.http_port,
+        help="port of the catalogue over HTTP(S) (%(default)s: a free one)",
+    )
+    net.add_argument(
+        "--url-host",
+        metavar="NAME",
+        help="the host name in the catalogue's URLs (default: --host, or the address a"
+        " client connected to when --host is a wildcard)",
+    )
+    net.add_argument(
         "--no-tls",
         action="store_true",
         help="plain TCP instead of TLS (by default a CA and a server certificate are"
@@ -155,8 +176,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     data.add_argument(
         "--markets",
         metavar="FILE",
-        help='JSON {"markets": [{"id": "1c024", "name": ..., "event": ..., "contracts":'
-        ' [{"id": "1cccc", "name": ...}, ...]}, ...]} (default: a few demo events)',
+        help='JSON {"events": [...], "markets": [{"id": "1c024", "name": ..., "event_id":'
+        ' ..., "contracts": [{"id": "1cccc", "name": ...}, ...]}, ...]} (the sandbox page of'
+        " the documentation; default: a few demo events)",
+    )
+    data.add_argument(
+        "--listing-days",
+        type=_int_at_least(0),
+        default=_DEFAULTS.listing_days,
+        metavar="DAYS",
+        help="a sport's listing is served for dates within DAYS of today (%(default)s);"
+        " others get invalid_request DATE_OUT_OF_RANGE",
     )
     data.add_argument(
         "--bots",
@@ -330,7 +360,7 @@ def run(args: argparse.Namespace) -> int:
     )
     try:
         accounts = load_accounts(args.accounts) if args.accounts else list(DEFAULT_ACCOUNTS)
-        markets = load_markets(args.markets) if args.markets else default_markets()
+        catalogue = load_catalogue(args.markets) if args.markets else default_catalogue()
     except (AccountsError, CatalogueError) as exc:
         _error(str(exc))
         return 2
@@ -352,12 +382,15 @@ def run(args: argparse.Namespace) -> int:
             socket_send_buffer=args.socket_send_buffer,
             max_open_orders=args.max_open_orders,
             max_order_quantity=args.max_order_quantity,
+            http_port=args.http_port,
+            url_host=args.url_host,
+            listing_days=args.listing_days,
         )
     except ValueError as exc:
         _error(str(exc))
         return 2
     try:
-        return asyncio.run(_serve(args, config, accounts, markets))
+        return asyncio.run(_serve(args, config, accounts, catalogue))
     except KeyboardInterrupt:  # a signal before the handlers were installed
         return 0
 
@@ -366,7 +399,7 @@ async def _serve(
     args: argparse.Namespace,
     config: ServerConfig,
     accounts: list[AccountSpec],
-    markets: list[MarketSpec],
+    catalogue: Catalogue,
 ) -> int:
     loop = asyncio.get_running_loop()
     ssl_context = None
@@ -394,8 +427,7 @@ async def _serve(
         )
         try:
             _open_accounts(server, accounts)
-            for market in markets:
-                server.add_market(market)
+            server.open_catalogue(catalogue)
         except (AccountsError, CatalogueError, ValueError, TypeError) as exc:
             _error(str(exc))
             return 2
@@ -415,6 +447,7 @@ async def _serve(
         if not args.accounts:
             for spec in DEFAULT_ACCOUNTS:
                 _out(f"demo account: {spec.name} password {spec.password} balance {spec.balance}")
+        _out(f"smarkets sandbox {CATALOGUE_AT} {server.catalogue_http.url(server.url_host())}")
         transport = "TLS" if ssl_context is not None else "no TLS"
         _out(f"smarkets sandbox {LISTENING} {server.host}:{server.port} ({transport})")
         if args.admin_stdin:

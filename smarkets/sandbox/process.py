@@ -31,11 +31,12 @@ from pathlib import Path
 from typing import Any
 
 from smarkets.sandbox.accounts import DEFAULT_ACCOUNTS
-from smarkets.sandbox.cli import CA_LINE, LISTENING
+from smarkets.sandbox.cli import CA_LINE, CATALOGUE_AT, LISTENING
 from smarkets.sandbox.server import Balance
 
 # What the sandbox prints when it is ready, as the CLI writes it.
 _LISTENING_TEXT = f"{LISTENING} "
+_CATALOGUE_TEXT = f"{CATALOGUE_AT} "
 
 __all__ = ["SandboxAdminError", "SandboxProcess", "SandboxStartError"]
 
@@ -90,6 +91,8 @@ class SandboxProcess:
         self.host = "127.0.0.1"
         self.port = 0
         self.ca_file: str | None = None
+        #: The root URL of the catalogue over HTTP(S) (``.../events/``), once started.
+        self.catalogue_url = ""
         #: Account name -> password, for every account the sandbox was started with (and
         #: those added with :meth:`add_account`).
         self.accounts: dict[str, str] = (
@@ -170,6 +173,8 @@ class SandboxProcess:
             self.startup_lines.append(line)
             if line.startswith(CA_LINE):
                 self.ca_file = line[len(CA_LINE) :].strip()
+            elif _CATALOGUE_TEXT in line:
+                self.catalogue_url = line.split(_CATALOGUE_TEXT, 1)[1].strip()
             elif _LISTENING_TEXT in line:
                 address = line.split(_LISTENING_TEXT, 1)[1].split()[0]
                 host, _, port = address.rpartition(":")

@@ -44,8 +44,8 @@ each payload once per variant. Such a session that sends an extension kind is lo
 What a client sends that the server cannot act on is never answered by a silent
 disconnect: a payload that cannot be decoded or lacks a required field ends the session with
 LOGOUT ``INVALID_PAYLOAD``; one of a kind or with an enum value the server does not serve (an
-unknown payload type, a published kind only a server sends such as ``order_accepted``, or
-``events_request``, whose catalogue over HTTP is not served yet), with LOGOUT
+unknown payload type, or a published kind only a server sends such as ``order_accepted``),
+with LOGOUT
 ``UNSUPPORTED_PAYLOAD`` (a session without extensions is told ``LOGOUT_NONE``); each with a
 log line naming the peer, the session and why. Only a peer that cannot be written to (see
 ``max_write_buffer``) or one over ``max_connections`` is closed without a LOGOUT, with a log
@@ -108,7 +108,16 @@ from smarkets.ids import str_to_int, uuid128_to_str
 from smarkets.proto import eto_pb2, seto_pb2
 from smarkets.sandbox.accounts import MAX_NAME_LENGTH, AccountsError, CredentialStore
 from smarkets.sandbox.bots import BotFleet
-from smarkets.sandbox.catalogue import CatalogueError, MarketSpec, parse_market
+from smarkets.sandbox.catalogue import (
+    Catalogue,
+    CatalogueError,
+    EventSpec,
+    Listing,
+    MarketSpec,
+    parse_event,
+    parse_market,
+)
+from smarkets.sandbox.catalogue_http import CatalogueHttpServer
 from smarkets.sandbox.exchange import (
     DEFAULT_MAX_ORDER_QUANTITY,
     MAX_OPEN_ORDERS_LIMIT,
@@ -178,6 +187,7 @@ _REQUEST_FIELDS: dict[int, str | None] = {
     _ORDERS_FOR_ACCOUNT_REQUEST: None,
     _ORDERS_FOR_MARKET_REQUEST: "orders_for_market_request",
     _ACCOUNT_STATE_REQUEST: None,
+    _EVENTS_REQUEST: "events_request",
     # Extension kinds (a session without extensions may not send them).
     _ORDER_CANCEL_ALL: None,
     _MARKETS_REQUEST: None,
@@ -298,6 +308,13 @@ class ServerConfig:
     order_invalid INVALID_QUANTITY), at most 4294967295 so that every order's quantities fit
     the wire's uint32. Both configure the :class:`~smarkets.sandbox.exchange.Exchange` the
     server builds when it is given none (one given keeps its own).
+
+    The catalogue over HTTP (:mod:`smarkets.sandbox.catalogue_http`) listens on ``host``,
+    port ``http_port`` (0: a free one); its URLs name ``url_host`` (default: ``host``, or the
+    address a client connected to when ``host`` is a wildcard). A sport's listing is served
+    for dates within ``listing_days`` of today (UTC), either side; other dates get
+    ``invalid_request`` DATE_OUT_OF_RANGE. An HTTP request must arrive within
+    ``http_timeout`` seconds; ``max_http_connections`` are served at once.
     """
 
     host: str = "127.0.0.1"
@@ -318,11 +335,16 @@ class ServerConfig:
     socket_send_buffer: int = 0
     max_open_orders: int = 1000
     max_order_quantity: int = DEFAULT_MAX_ORDER_QUANTITY
+    http_port: int = 0
+    url_host: str | None = None
+    listing_days: int = 30
+    http_timeout: float = 10.0
+    max_http_connections: int = 256
 
     def __post_init__(self) -> None:
         if self.heartbeat_timeout is None:
             self.heartbeat_timeout = 3 * self.heartbeat_interval
-        for name in ("heartbeat_interval", "heartbeat_timeout", "login_timeout"):
+        for name in ("heartbeat_interval", "heartbeat_timeout", "login_timeout", "http_timeout"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be positive, not {getattr(self, name)!r}")
         if self.session_expiry < 0:
@@ -345,6 +367,9 @@ class ServerConfig:
             ("socket_send_buffer", 0),
             ("max_open_orders", 0),
             ("max_order_quantity", MIN_QUANTITY),
+            ("http_port", 0),
+            ("listing_days", 0),
+            ("max_http_connections", 1),
         ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
@@ -685,6 +710,17 @@ class SandboxServer:
         #: Connections with output waiting to be written.
         self._dirty: dict[Connection, None] = {}
         self.markets: list[MarketSpec] = []
+        #: What the listings show (events, markets, contracts): :meth:`add_market` and
+        #: :meth:`add_events` add to it.
+        self.catalogue = Catalogue()
+        #: The catalogue over HTTP (started by :meth:`start`).
+        self.catalogue_http = CatalogueHttpServer(
+            self.catalogue,
+            window_days=self.config.listing_days,
+            ssl_context=ssl_context,
+            timeout=self.config.http_timeout,
+            max_connections=self.config.max_http_connections,
+        )
         self._bot_count = bots
         self._seed = seed
         self._bots: BotFleet | None = None
@@ -729,6 +765,7 @@ class SandboxServer:
             ssl_handshake_timeout=self.config.login_timeout if self.ssl_context else None,
             reuse_address=True,
         )
+        await self.catalogue_http.start(self.config.host, self.config.http_port)
         if self._bots is not None:
             self._bot_timer = loop.call_soon(self._bot_step)
         _log.info("listening on %s:%d", self.host, self.port)
@@ -774,6 +811,7 @@ class SandboxServer:
         if self._login_executor is not None:
             self._login_executor.shutdown(wait=False, cancel_futures=True)
             self._login_executor = None
+        await self.catalogue_http.close()
         if self._server is not None:
             try:
                 await asyncio.wait_for(self._server.wait_closed(), 2.0)
@@ -795,15 +833,30 @@ class SandboxServer:
             self.credentials.remove(name)
             raise
 
+    def add_events(self, events: Iterable[EventSpec | dict[str, Any]]) -> None:
+        """Describe events for the listings (:class:`EventSpec` or markets-file objects):
+        the markets added after may name them by ``event_id``."""
+        self.catalogue.add_events(
+            event if isinstance(event, EventSpec) else parse_event(event) for event in events
+        )
+
+    def open_catalogue(self, catalogue: Catalogue) -> None:
+        """Add the events and open the markets of ``catalogue`` (a markets file's)."""
+        self.add_events(event for event in catalogue.events.values())
+        for spec in catalogue.markets.values():
+            self.add_market(spec)
+
     def add_market(self, market: MarketSpec | dict[str, Any]) -> MarketSpec:
         """Open a market (a :class:`MarketSpec` or a markets-file object); bots trade it too."""
         spec = market if isinstance(market, MarketSpec) else parse_market(market)
+        spec = self.catalogue.resolve(spec)
         try:
             self.exchange.add_market(
-                spec.id, spec.name, spec.event_id, spec.event_name, spec.contracts
+                spec.id, spec.name, spec.event_id, spec.event_name or "", spec.contract_names()
             )
         except ValueError as exc:
             raise CatalogueError(str(exc)) from None
+        self.catalogue.add_market(spec)
         self.markets.append(spec)
         if self._bots is not None:
             self._bots.add_market(spec.id, spec.contract_ids())
@@ -1348,10 +1401,7 @@ class SandboxServer:
             self._throttle_notice(session)
         ptype = payload.type
         if ptype not in _REQUEST_FIELDS:
-            if ptype == _EVENTS_REQUEST:
-                why = "events_request: the catalogue over HTTP is not served yet"
-            else:
-                why = f"{_type_name(payload)}, which is not a request the sandbox serves"
+            why = f"{_type_name(payload)}, which is not a request the sandbox serves"
             self._unsupported(session, payload, why)
             return
         if ptype >= FIRST_EXTENSION_CODE and not session.extensions:
@@ -1400,10 +1450,40 @@ class SandboxServer:
             market_id = _uuid(payload.orders_for_market_request.market)
             self._send(session, exchange.orders_for_market(account_id, market_id))
             return
+        elif ptype == _EVENTS_REQUEST:
+            self._send(session, self._events_reply(session, payload.events_request, seq))
+            return
         else:  # _MARKETS_REQUEST
             self._send(session, exchange.catalogue(seq))
             return
         self.route(outputs, session)
+
+    def _events_reply(
+        self, session: ServerSession, request: seto_pb2.EventsRequest, seq: int
+    ) -> Payload:
+        """``http_found`` with the URL of the listing asked for, or ``invalid_request``
+        DATE_OUT_OF_RANGE for a sport by date without a date within the window."""
+        listing = Listing.from_request(request)
+        http = self.catalogue_http
+        if listing is None or not listing.in_window(http.today(), http.window_days):
+            reply = Payload(type=seto_pb2.PAYLOAD_INVALID_REQUEST)
+            reply.invalid_request.seq = seq
+            reply.invalid_request.type = seto_pb2.INVALID_REQUEST_DATE_OUT_OF_RANGE
+            return reply
+        reply = Payload(type=seto_pb2.PAYLOAD_HTTP_FOUND)
+        reply.http_found.seq = seq
+        reply.http_found.url = http.url(self.url_host(session.connection), listing.path)
+        return reply
+
+    def url_host(self, conn: Connection | None = None) -> str:
+        """The host name put in listing URLs: ``config.url_host``, else the host listened
+        on, else (listening on every address) the address the client connected to."""
+        host = self.config.url_host or self.config.host
+        if host in ("", "0.0.0.0", "::") and conn is not None and conn.transport is not None:
+            sockname = conn.transport.get_extra_info("sockname")
+            if isinstance(sockname, tuple):
+                host = str(sockname[0])
+        return host
 
     def _unsupported(self, session: ServerSession, payload: Payload, why: str) -> None:
         self._abort_session(

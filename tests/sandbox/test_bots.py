@@ -12,7 +12,9 @@ def fleet(seed: int, count: int = 3) -> tuple[Exchange, BotFleet]:
     exchange = Exchange(clock=lambda: 1_700_000_000.0, order_id_key=b"bots")
     specs = default_markets()
     for spec in specs:
-        exchange.add_market(spec.id, spec.name, spec.event_id, spec.event_name, spec.contracts)
+        exchange.add_market(
+            spec.id, spec.name, spec.event_id, spec.event_name, spec.contract_names()
+        )
     return exchange, BotFleet(exchange, count, seed, [(s.id, s.contract_ids()) for s in specs])
 
 

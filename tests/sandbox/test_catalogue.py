@@ -52,7 +52,7 @@ def test_load_good_file(tmp_path: Path) -> None:
         1, "Match Odds", event_id_for("A v B"), "A v B", ((1, "A"), (2, "B"))
     )
     assert first.text_id == "1c024" and first.contract_ids() == [1, 2]
-    assert (second.id, second.event_id, second.contracts) == (15, 5, ((16, "X"),))
+    assert (second.id, second.event_id, second.contract_names()) == (15, 5, [(16, "X")])
 
 
 def test_event_ids_are_derived_deterministically() -> None:
@@ -72,7 +72,8 @@ def test_event_ids_are_derived_deterministically() -> None:
         (market(id=1), "tagged hex"),
         (market(id="zz"), "not a tagged hex"),
         (market(name=""), "name must be a non-empty string"),
-        (market(event=None), "event must be"),
+        (market(event=None), "missing 'event'"),
+        (market(event=5), "event must be"),
         (market(event_id="1c024"), "expected 1100"),
         (market(contracts=[]), "non-empty list"),
         (market(contracts="A"), "non-empty list"),
@@ -134,14 +135,17 @@ def test_bad_files_name_the_file(tmp_path: Path) -> None:
 
 def test_default_catalogue_opens_on_an_exchange() -> None:
     specs = default_markets()
-    assert [spec.text_id for spec in specs] == ["1c024", "2c024", "3c024", "4c024"]
+    assert [spec.text_id for spec in specs] == ["1c024", "2c024", "3c024", "4c024", "5c024"]
     exchange = Exchange()
     for spec in specs:
-        exchange.add_market(spec.id, spec.name, spec.event_id, spec.event_name, spec.contracts)
+        exchange.add_market(
+            spec.id, spec.name, spec.event_id, spec.event_name, spec.contract_names()
+        )
     events = exchange.catalogue().markets.events
     assert [event.name for event in events] == [
         "Arsenal v Chelsea",
         "Alcaraz v Sinner",
         "Grand National",
+        "Next General Election",
     ]
     assert len(events[0].markets) == 2

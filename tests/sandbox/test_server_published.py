@@ -185,19 +185,6 @@ CASES = {
         eto_pb2.LOGOUT_UNSUPPORTED_PAYLOAD,
         "unknown enum value in order_create.side",
     ),
-    "events_request": (
-        lambda c: c.send(
-            Payload(
-                type=seto_pb2.PAYLOAD_EVENTS_REQUEST,
-                events_request=seto_pb2.EventsRequest(
-                    type=seto_pb2.EVENTS_REQUEST_POLITICS,
-                    content_type=seto_pb2.CONTENT_TYPE_PROTOBUF,
-                ),
-            )
-        ),
-        eto_pb2.LOGOUT_UNSUPPORTED_PAYLOAD,
-        "catalogue over HTTP is not served yet",
-    ),
     "a kind only a server sends": (
         lambda c: c.send(
             Payload(type=seto_pb2.PAYLOAD_HTTP_FOUND, http_found=seto_pb2.HttpFound(seq=1, url="x"))
