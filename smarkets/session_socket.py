@@ -28,7 +28,7 @@ from smarkets.errors import (
 from smarkets.framing import FrameDecoder, encode_frames
 from smarkets.settings import SessionSettings
 
-__all__ = ["SessionSocket"]
+__all__ = ["SessionSocket", "ssl_context"]
 
 log = logging.getLogger("smarkets.socket")
 
@@ -46,6 +46,36 @@ _CLOSED_ERRORS = (
 # What a non-blocking socket raises when it cannot go on without waiting (TLS may need to
 # read in order to write, and the other way round).
 _WOULD_BLOCK = (BlockingIOError, ssl.SSLWantReadError, ssl.SSLWantWriteError)
+
+
+def ssl_context(settings: SessionSettings) -> ssl.SSLContext:
+    """The TLS context that verifies the server for ``settings``.
+
+    ``settings.ssl_kwargs['context']`` when given; else the system trust store, or the
+    ``ca_file``/``capath`` named there, with certificate and host name checks on, and the
+    client certificate if one is named.  The stream (:class:`SessionSocket`) and the
+    catalogue download (:func:`smarkets.events.fetch_listing`) both use it, so a URL the
+    server hands out is verified exactly as the stream is.  Raises
+    :class:`~smarkets.errors.TLSError` when the files cannot be loaded.
+    """
+    kwargs = settings.ssl_kwargs
+    context = kwargs.get("context")
+    if context is not None:
+        return context
+    cafile = kwargs.get("ca_file", kwargs.get("cafile"))
+    capath = kwargs.get("capath")
+    try:
+        context = ssl.create_default_context(cafile=cafile, capath=capath)
+        if "certfile" in kwargs:
+            context.load_cert_chain(kwargs["certfile"], kwargs.get("keyfile"))
+    except (OSError, ssl.SSLError) as exc:
+        raise TLSError(
+            f"TLS setup for {settings.address} failed: cannot load the CA or client "
+            f"certificate files: {exc}",
+            settings.host,
+            settings.port,
+        ) from exc
+    return context
 
 
 class SessionSocket:
@@ -139,29 +169,9 @@ class SessionSocket:
         self._decoder = FrameDecoder(settings.max_payload_size)
         log.info("connected to %s", address)
 
-    def _context(self) -> ssl.SSLContext:
-        kwargs = self.settings.ssl_kwargs
-        context = kwargs.get("context")
-        if context is not None:
-            return context
-        cafile = kwargs.get("ca_file", kwargs.get("cafile"))
-        capath = kwargs.get("capath")
-        try:
-            context = ssl.create_default_context(cafile=cafile, capath=capath)
-            if "certfile" in kwargs:
-                context.load_cert_chain(kwargs["certfile"], kwargs.get("keyfile"))
-        except (OSError, ssl.SSLError) as exc:
-            raise TLSError(
-                f"TLS setup for {self.address} failed: cannot load the CA or client "
-                f"certificate files: {exc}",
-                self._host,
-                self._port,
-            ) from exc
-        return context
-
     def _wrap(self, raw: socket.socket) -> ssl.SSLSocket:
         address = self.address
-        context = self._context()
+        context = ssl_context(self.settings)
         try:
             return context.wrap_socket(raw, server_hostname=self._host)
         except ssl.SSLCertVerificationError as exc:
