@@ -24,6 +24,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 
 from smarkets.errors import (
+    ConnectionClosed,
     DowntimeError,
     Error,
     ExtensionNotGrantedError,
@@ -214,6 +215,11 @@ class Session:
         self._core: SessionCore | None = None
         self._pending: list[Event] = []
         self._logout_requested = False
+        # login(receive=False): the login was sent and its response is left to read_events.
+        self._login_unanswered = False
+        # logout(receive=False): the confirmation is left to read_events, and the read after
+        # it is told that the connection closed (ConnectionClosed).
+        self._logout_unconfirmed = False
         # True once the session ended for good: the next login starts a new one.
         self._finished = False
         self._saved: tuple[str, int, int] | None = None
@@ -270,6 +276,11 @@ class Session:
         if not self._socket.connected:
             return State.CLOSED
         return core.state
+
+    @property
+    def connected(self) -> bool:
+        """True while the connection to the server is open (logged in or not)."""
+        return self._socket.connected
 
     @property
     def logged_in(self) -> bool:
@@ -402,7 +413,7 @@ class Session:
             login.extensions = EXTENSIONS_VERSION
         return login
 
-    def login(self) -> list[Event]:
+    def login(self, receive: bool = True) -> list[Event]:
         """Connect if needed and log in, resuming the session when it has an id.
 
         Blocks until the server answers.  Returns the events received up to
@@ -410,6 +421,11 @@ class Session:
         ``Received`` login response); anything that arrived behind it is kept
         for the next :meth:`read_events`.  A login that is already done
         returns ``[]``.
+
+        With ``receive=False`` it connects and sends the login, and returns ``[]``
+        without waiting: the response is then for :meth:`read_events` (in a
+        reading thread, say), which completes the login when it arrives, or raises
+        the refusal.  Until then nothing can be sent.
 
         Raises :class:`~smarkets.errors.LoginError` (bad credentials),
         :class:`~smarkets.errors.UnknownSessionError` (the session to resume
@@ -423,65 +439,88 @@ class Session:
             if self.logged_in:
                 log.debug("login: already logged in")
                 return []
-            self.settings.validate()
-            if self._finished:
-                log.info("the previous session ended: starting a new one")
-                self._new_session_state()
-            elif not self._state.session_id and self._state.outseq != 1:
-                # An earlier login of a new session never completed: start over.
-                self._state = SessionState(sent=self._replay_store(1, resume=False))
-            if self._core is not None and self._socket.connected:
-                # A connection left from an earlier, failed or ended login.
-                self._socket.close()
-            self._socket.connect()
-            now = self._clock()
-            settings = self.settings
-            core = SessionCore(
-                Role.CLIENT,
-                self._state,
-                now=now,
-                heartbeat_interval=settings.heartbeat_interval,
-                heartbeat_timeout=settings.heartbeat_timeout,
-                login_timeout=settings.login_timeout,
-            )
-            self._core = core
-            self._logout_requested = False
-            if self._state.session_id:
-                log.info(
-                    "resuming session %s as %s (inseq %d, outseq %d)",
-                    self._state.session_id,
-                    settings.username,
-                    self._state.inseq,
-                    self._state.outseq,
-                )
-            else:
-                log.info("logging in to %s as %s", self._socket.address, settings.username)
-            core.login(self._credentials(), now)
-            self._flush_core(core)
+            core = self._core
+            if not (self._login_unanswered and core is not None and self._readable(core)):
+                core = self._send_login()
+            self._login_unanswered = not receive
+        if not receive:
+            return []
         received: list[Event] = []
         while True:
             events = self._pump(core, math.inf)
             for index, event in enumerate(events):
                 if isinstance(event, LoggedIn):
-                    self._extensions = event.extensions
-                    if settings.extensions and not event.extensions:
-                        log.info(
-                            "the server granted no protocol extensions: "
-                            "speaking the published schema only"
-                        )
+                    self._logged_in(event)
                     # What came behind the response (even the session's end) is
                     # for the next read.
                     with self._lock:
                         self._pending.extend(events[index + 1 :])
                     received.extend(events[: index + 1])
-                    log.info(
-                        "logged in: session %s, continuing from seq %d",
-                        event.session_id,
-                        self.outseq,
-                    )
-                    self._want_connected = True
                     return received
             received.extend(self._end_or_return(events))
+
+    def _send_login(self) -> SessionCore:
+        """Connect, and send the login on a new core (under the lock); the core."""
+        self.settings.validate()
+        if self._finished:
+            log.info("the previous session ended: starting a new one")
+            self._new_session_state()
+        elif not self._state.session_id and self._state.outseq != 1:
+            # An earlier login of a new session never completed: start over.
+            self._state = SessionState(sent=self._replay_store(1, resume=False))
+        if self._core is not None and self._socket.connected:
+            # A connection left from an earlier, failed or ended login.
+            self._socket.close()
+        self._socket.connect()
+        now = self._clock()
+        settings = self.settings
+        core = SessionCore(
+            Role.CLIENT,
+            self._state,
+            now=now,
+            heartbeat_interval=settings.heartbeat_interval,
+            heartbeat_timeout=settings.heartbeat_timeout,
+            login_timeout=settings.login_timeout,
+        )
+        self._core = core
+        self._logout_requested = False
+        self._logout_unconfirmed = False
+        if self._state.session_id:
+            log.info(
+                "resuming session %s as %s (inseq %d, outseq %d)",
+                self._state.session_id,
+                settings.username,
+                self._state.inseq,
+                self._state.outseq,
+            )
+        else:
+            log.info("logging in to %s as %s", self._socket.address, settings.username)
+        core.login(self._credentials(), now)
+        self._flush_core(core)
+        return core
+
+    def _logged_in(self, event: LoggedIn) -> None:
+        """The login response arrived (through :meth:`login` or :meth:`read_events`)."""
+        self._extensions = event.extensions
+        if self.settings.extensions and not event.extensions:
+            log.info(
+                "the server granted no protocol extensions: speaking the published schema only"
+            )
+        log.info("logged in: session %s, continuing from seq %d", event.session_id, self.outseq)
+        self._login_unanswered = False
+        self._want_connected = True
+
+    def _readable(self, core: SessionCore) -> bool:
+        """Whether :meth:`read_events` may read from ``core``'s connection now: logged in,
+        or waiting for the answer to a login or logout sent with ``receive=False``."""
+        if not self._socket.connected:
+            return False
+        state = core.state
+        return (
+            state is State.LOGGED_IN
+            or (state is State.LOGGING_IN and self._login_unanswered)
+            or (state is State.LOGGING_OUT and self._logout_unconfirmed)
+        )
 
     # -- reading -------------------------------------------------------------
 
@@ -533,9 +572,24 @@ class Session:
         until = self._clock() + limit
         while True:
             core = self._core
-            if core is None or core.state is not State.LOGGED_IN or not self._socket.connected:
+            if core is None or not (
+                (core.state is State.LOGGED_IN and self._socket.connected) or self._readable(core)
+            ):
+                if self._logout_unconfirmed:
+                    # logout(receive=False) is over: tell the reading thread, once.
+                    self._logout_unconfirmed = False
+                    raise ConnectionClosed(
+                        f"the connection to {self._socket.address} closed after the logout",
+                        self.settings.host,
+                        self.settings.port,
+                    )
                 raise NotLoggedInError(self._not_logged_in_reason())
-            events = self._end_or_return(self._pump(core, until))
+            events = self._pump(core, until)
+            if self._login_unanswered:
+                for event in events:
+                    if isinstance(event, LoggedIn):
+                        self._logged_in(event)
+            events = self._end_or_return(events)
             if events:
                 return events
             if self._clock() >= until:
@@ -717,7 +771,7 @@ class Session:
 
     # -- ending ----------------------------------------------------------------
 
-    def logout(self, timeout: float | None = None) -> list[Event]:
+    def logout(self, timeout: float | None = None, receive: bool = True) -> list[Event]:
         """End the session: send LOGOUT, wait for the confirmation, close.
 
         Waits up to ``timeout`` (default ``settings.socket_timeout``) for the
@@ -726,8 +780,24 @@ class Session:
         Returns the events that were pending or arrived before the
         confirmation, for the caller to process.  Does nothing much when not
         logged in (just closes any connection).
+
+        With ``receive=False`` it sends the LOGOUT and returns ``[]`` at once,
+        leaving everything else to the reading thread: :meth:`read_events` returns
+        what arrives up to the confirmation (which closes the connection), and the
+        read after that raises :class:`~smarkets.errors.ConnectionClosed`, the
+        reading thread's sign that the session is over.
         """
         with self._lock:
+            if not receive and self.logged_in:
+                self._want_connected = False
+                self._logout_requested = True
+                self._logout_unconfirmed = True
+                log.info("logging out of session %s", self._state.session_id)
+                core = self._core
+                assert core is not None
+                core.logout(self._clock())
+                self._flush_core(core)
+                return []
             received = self._take_pending()
             core = self._core
             if core is None or core.state is not State.LOGGED_IN or not self._socket.connected:
