@@ -22,8 +22,16 @@ death of the process (``alice.session`` keeps it; the next run resumes it)::
     )
 
 The names below are the ones a script needs: the client and its session, settings and
-orders, the market books, reconnecting, the state store, the journal, ids, and every
-exception of :mod:`smarkets.errors` with those of the modules that define their own.
+orders, the market books, reconnecting, the state store, the journal, ids, the catalogue's
+events requests, and every exception of :mod:`smarkets.errors` with those of the modules
+that define their own.
+
+Scripts written for the 2013 SDK run too: its module paths (``smarkets.sessions``,
+``smarkets.clients``, ``smarkets.orders``, ``smarkets.events``, ``smarkets.exceptions``)
+and its exception names (``smarkets.SocketDisconnected``, ``smarkets.ConnectionError``,
+``smarkets.InvalidCallbackError``, ...) are here as aliases of the project's own; see
+:mod:`smarkets.exceptions`. ``smarkets.ConnectionError`` is left out of ``__all__`` so that
+``from smarkets import *`` does not hide Python's builtin ``ConnectionError``.
 """
 
 from importlib.metadata import PackageNotFoundError
@@ -35,12 +43,15 @@ from smarkets.client import Smarkets
 from smarkets.errors import (
     ConnectError,
     ConnectionClosed,
+    DownloadError,
     DowntimeError,
     Error,
     ExtensionNotGrantedError,
     HeartbeatTimeoutError,
     InvalidIdError,
     InvalidOrderError,
+    InvalidRequestError,
+    InvalidUrlError,
     LoggedOutError,
     LoginError,
     LoginTimeoutError,
@@ -55,6 +66,34 @@ from smarkets.errors import (
     TLSError,
     UnknownHandlerError,
     UnknownSessionError,
+)
+from smarkets.events import (
+    AmericanFootballByDate,
+    BaseballByDate,
+    BasketballByDate,
+    CricketByDate,
+    CurrentAffairs,
+    EventsRequest,
+    FootballByDate,
+    HandballByDate,
+    HorseRacingByDate,
+    Politics,
+    RugbyByDate,
+    RugbyLeagueByDate,
+    SportByDate,
+    SportOther,
+    TennisByDate,
+    TvAndEntertainment,
+    VolleyballByDate,
+)
+from smarkets.exceptions import (
+    ConnectionError as ConnectionError,  # 2013's SocketError; not in __all__ (see above)
+)
+from smarkets.exceptions import (
+    DecodeError,
+    InvalidCallbackError,
+    ParseError,
+    SocketDisconnected,
 )
 from smarkets.ids import (
     int_to_uuid128,
@@ -81,19 +120,33 @@ uuid_to_str = uuid128_to_str
 
 __all__ = [
     "Account",
+    "AmericanFootballByDate",
+    "BaseballByDate",
+    "BasketballByDate",
     "Books",
     "ConnectError",
     "ConnectionClosed",
     "ConnectionEvent",
     "ConnectionState",
     "ContractBook",
+    "CricketByDate",
+    "CurrentAffairs",
+    "DecodeError",
+    "DownloadError",
     "DowntimeError",
     "Error",
+    "EventsRequest",
     "ExtensionNotGrantedError",
     "FileStateStore",
+    "FootballByDate",
+    "HandballByDate",
     "HeartbeatTimeoutError",
+    "HorseRacingByDate",
+    "InvalidCallbackError",
     "InvalidIdError",
     "InvalidOrderError",
+    "InvalidRequestError",
+    "InvalidUrlError",
     "Journal",
     "JournalError",
     "LoggedOutError",
@@ -103,9 +156,13 @@ __all__ = [
     "NotLoggedInError",
     "OpenOrder",
     "Order",
+    "ParseError",
     "PayloadRejectedError",
+    "Politics",
     "ProtocolError",
     "ReconnectPolicy",
+    "RugbyByDate",
+    "RugbyLeagueByDate",
     "SavedSession",
     "Session",
     "SessionEndedError",
@@ -113,13 +170,19 @@ __all__ = [
     "SessionSocket",
     "SettingsError",
     "Smarkets",
+    "SocketDisconnected",
     "SocketError",
     "SocketTimeout",
+    "SportByDate",
+    "SportOther",
     "StateStoreError",
     "TLSError",
+    "TennisByDate",
+    "TvAndEntertainment",
     "UnknownContractError",
     "UnknownHandlerError",
     "UnknownSessionError",
+    "VolleyballByDate",
     "__version__",
     "int_to_uuid128",
     "read_journal",

@@ -35,21 +35,26 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from google.protobuf.descriptor import FieldDescriptor
+from google.protobuf.message import Message
 
 from smarkets import ids
 from smarkets.account import Account, OpenOrder, open_orders
 from smarkets.book import BOOK_HANDLER_NAMES, Books, MarketBook
 from smarkets.errors import (
     InvalidOrderError,
+    InvalidRequestError,
     NotLoggedInError,
     SessionEndedError,
+    SocketTimeout,
     UnknownHandlerError,
 )
+from smarkets.events import EventsRequest, fetch_listing
 from smarkets.orders import Order
 from smarkets.proto import eto_pb2, seto_pb2
 from smarkets.session import Session
@@ -191,11 +196,19 @@ class Smarkets:
     Threads: one thread may :meth:`read` (and so run the handlers) while
     others queue and :meth:`flush`; handlers may queue and flush too.  Only
     one thread may read at a time.
+
+    ``auto_flush=True`` flushes each payload as soon as it is queued, as the 2013
+    SDK's client did: each request is then a write of its own, and a request
+    made while not logged in raises :class:`~smarkets.errors.NotLoggedInError`
+    (it stays queued for the next flush).  Queueing and calling :meth:`flush`
+    yourself, the default, sends a batch in one write.
     """
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, auto_flush: bool = False) -> None:
         #: The :class:`~smarkets.session.Session` underneath.
         self.session = session
+        #: Flush each payload as soon as it is queued (see the class docstring).
+        self.auto_flush = auto_flush
         # A payload counts as processed once its handlers have run (it is then reported
         # with session.processed), not when the session hands it over.
         session.auto_commit = False
@@ -234,28 +247,44 @@ class Smarkets:
 
     # -- session -----------------------------------------------------------
 
-    def login(self) -> None:
+    def login(self, receive: bool = True) -> None:
         """Log in (resuming the session if it has an id); dispatch the login response.
 
         Payloads received earlier but not yet read are dispatched first, so the
         handlers still see everything in seq order across a resume.
         Raises what :meth:`smarkets.session.Session.login` raises.
+
+        ``receive=False`` connects and sends the login without waiting for the
+        answer: the thread that calls :meth:`read` then receives and dispatches
+        ``eto.login_response`` (and what was received earlier), and the login is
+        complete once it has.  See ``tests/threading_tests.py``.
         """
-        events = self.session.login()
+        events = self.session.login(receive=receive)
+        if not receive:
+            return
         backlog = list(self._backlog)
         self._backlog.clear()
         self._dispatch_events(backlog + events)
 
-    def logout(self) -> None:
+    def logout(self, receive: bool = True) -> None:
         """End the session (LOGOUT, wait for the confirmation, close).
 
         Payloads still queued are not sent (a warning says how many).  What
         arrives before the confirmation is dispatched.
+
+        ``receive=False`` sends the LOGOUT without waiting: the thread that calls
+        :meth:`read` dispatches what arrives up to the confirmation
+        (``eto.logout``), and its next ``read()`` raises
+        :class:`~smarkets.errors.ConnectionClosed` (the 2013 SDK's
+        ``SocketDisconnected``): the session is over.
         """
         with self._queue_lock:
             dropped, self._queue = self._queue, []
         if dropped:
             log.warning("logging out with %d queued payloads not flushed: dropped", len(dropped))
+        if not receive:
+            self.session.logout(receive=False)
+            return
         backlog = list(self._backlog)
         self._backlog.clear()
         self._dispatch_events(backlog + self.session.logout())
@@ -309,9 +338,16 @@ class Smarkets:
             raise TypeError(f"expected a seto Payload, not {type(payload).__name__}")
         self._queue_payload(payload, None)
 
+    def send(self, payload: seto_pb2.Payload) -> None:
+        """The 2013 SDK's name of :meth:`queue` (preferred): queue a seto payload, sent at
+        the next :meth:`flush` (at once with ``auto_flush``)."""
+        self.queue(payload)
+
     def _queue_payload(self, payload: seto_pb2.Payload, order: Order | _Cancel | None) -> None:
         with self._queue_lock:
             self._queue.append((payload, order))
+        if self.auto_flush:
+            self.flush()
 
     @property
     def extensions(self) -> int | None:
@@ -386,6 +422,10 @@ class Smarkets:
             order = self._orders_by_id.get(_id_key(order_id))
         self._queue_payload(payload, _Cancel(_id_key(order_id), order))
 
+    def order_cancel(self, order_id: Order | seto_pb2.Uuid128 | str | int) -> None:
+        """The 2013 SDK's name of :meth:`cancel` (preferred)."""
+        self.cancel(order_id)
+
     def cancel_all(self, market: seto_pb2.Uuid128 | str | int | None = None) -> None:
         """Queue the cancellation of every open order, in ``market`` or in all markets.
 
@@ -417,6 +457,82 @@ class Smarkets:
         payload = seto_pb2.Payload(type=seto_pb2.PAYLOAD_MARKETS_REQUEST)
         payload.markets_request.SetInParent()
         self._queue_payload(payload, None)
+
+    # -- the catalogue (published: events_request, then HTTP) ---------------------------
+
+    def request_events(self, request: EventsRequest) -> seto_pb2.Payload:
+        """Queue an events request (:class:`~smarkets.events.Politics`,
+        :class:`~smarkets.events.FootballByDate`, ...); return the payload queued.
+
+        Answered by ``seto.http_found`` (fetch it with :meth:`fetch_http_found`) or
+        ``seto.invalid_request``, each naming the request by the seq the payload gets at
+        :meth:`flush`.  :meth:`fetch_events` does it all in one call.
+        """
+        if not isinstance(request, EventsRequest):
+            raise TypeError(
+                f"expected an events request (smarkets.Politics(), ...), not {request!r}"
+            )
+        payload = request.to_payload()
+        self._queue_payload(payload, None)
+        return payload
+
+    def fetch_http_found(
+        self,
+        payload: seto_pb2.Payload | seto_pb2.HttpFound,
+        incoming_payload: seto_pb2.Events | None = None,
+    ) -> seto_pb2.Events:
+        """Fetch and parse the listing an ``http_found`` points at; return it.
+
+        ``payload`` is the ``seto.Payload`` carrying the ``http_found`` (what a global
+        handler gets) or the ``seto.HttpFound`` itself (what a ``seto.http_found``
+        handler gets).  ``incoming_payload``, when given, is filled and returned.  The
+        download verifies TLS as the stream does; see
+        :func:`smarkets.events.fetch_listing` for the rules and the errors
+        (:class:`~smarkets.errors.DownloadError`,
+        :class:`~smarkets.errors.InvalidUrlError`).
+        """
+        if isinstance(payload, seto_pb2.Payload):
+            if not payload.HasField("http_found"):
+                raise ValueError(f"the payload carries no http_found (type {payload.type})")
+            found = payload.http_found
+        elif isinstance(payload, seto_pb2.HttpFound):
+            found = payload
+        else:
+            raise TypeError(f"expected a seto Payload or HttpFound, not {type(payload).__name__}")
+        listing = fetch_listing(found.url, self.session.settings)
+        if incoming_payload is None:
+            return listing
+        incoming_payload.CopyFrom(listing)
+        return incoming_payload
+
+    def fetch_events(self, request: EventsRequest, timeout: float | None = None) -> seto_pb2.Events:
+        """Ask for a listing and fetch it: :meth:`request_events`, :meth:`flush`, then
+        :meth:`read` until the answer, then :meth:`fetch_http_found`.
+
+        Everything read meanwhile is dispatched to the handlers as :meth:`read` does,
+        the answer too.  Waits up to ``timeout`` seconds (default
+        ``settings.socket_timeout``) for the answer, then raises
+        :class:`~smarkets.errors.SocketTimeout`; raises
+        :class:`~smarkets.errors.InvalidRequestError` when the server answers
+        ``seto.invalid_request`` (a date outside the listed window), and what
+        :meth:`fetch_http_found` raises.  Not for a script where another thread reads.
+        """
+        payload = self.request_events(request)
+        if not self.auto_flush:
+            self.flush()
+        seq = payload.eto_payload.seq
+        limit = self.session.settings.socket_timeout if timeout is None else timeout
+        deadline = time.monotonic() + limit
+        while True:
+            for received in self._read(1, deadline):
+                ptype = received.type
+                if ptype == seto_pb2.PAYLOAD_HTTP_FOUND and received.http_found.seq == seq:
+                    return self.fetch_http_found(received)
+                if (
+                    ptype == seto_pb2.PAYLOAD_INVALID_REQUEST
+                    and received.invalid_request.seq == seq
+                ):
+                    raise InvalidRequestError(seq, received.invalid_request.type)
 
     def request_orders(self, market: seto_pb2.Uuid128 | str | int | None = None) -> None:
         """Queue a request for the open orders: of ``market`` (answered by
@@ -498,6 +614,11 @@ class Smarkets:
         :class:`~smarkets.errors.SessionEndedError` subclass for the reason when
         the server ends the session (after dispatching what came before the end).
         """
+        return self._read(num)
+
+    def _read(self, num: int, deadline: float | None = None) -> list[seto_pb2.Payload]:
+        """:meth:`read`; with a ``deadline`` (``time.monotonic()``), SocketTimeout once
+        it passes, however much else arrives meanwhile."""
         if num < 1:
             raise ValueError(f"num must be at least 1, not {num}")
         dispatched: list[seto_pb2.Payload] = []
@@ -513,13 +634,26 @@ class Smarkets:
                     if len(dispatched) == num:
                         return dispatched
             try:
-                events = self.session.read_events()
+                if deadline is None:
+                    received = self.session.read_events()
+                else:
+                    received = self.session.read_events(self._time_left(deadline))
             except SessionEndedError as exc:
                 rest = exc.events
                 exc.events = []
                 self._dispatch_events(rest)
                 raise
-            backlog.extend(events)
+            backlog.extend(received)
+
+    def _time_left(self, deadline: float) -> float:
+        """Seconds until ``deadline``; SocketTimeout when it has passed."""
+        left = deadline - time.monotonic()
+        if left <= 0:
+            settings = self.session.settings
+            raise SocketTimeout(
+                f"no answer from {settings.address} in time", settings.host, settings.port
+            )
+        return left
 
     def _dispatch_received(self, event: Received) -> None:
         """Dispatch a received payload, then report it processed to the session."""
@@ -714,9 +848,31 @@ class Smarkets:
     # -- ids -------------------------------------------------------------------------------
 
     @staticmethod
-    def str_to_uuid128(text: str, strip_tag: bool = True) -> seto_pb2.Uuid128:
-        """``'fc024'`` → ``Uuid128(low=0xf)``; see :func:`smarkets.ids.str_to_uuid128`."""
-        return ids.str_to_uuid128(text, strip_tag=strip_tag)
+    def str_to_uuid128(
+        uuid_str: str, uuid128: seto_pb2.Uuid128 | None = None, strip_tag: bool = True
+    ) -> seto_pb2.Uuid128:
+        """``'fc024'`` → ``Uuid128(low=0xf)``; see :func:`smarkets.ids.str_to_uuid128`.
+
+        With ``uuid128`` given (the 2013 SDK's signature), that ``Uuid128`` is filled and
+        returned instead of a new one.
+        """
+        result = ids.str_to_uuid128(uuid_str, strip_tag=strip_tag)
+        if uuid128 is None:
+            return result
+        if not isinstance(uuid128, seto_pb2.Uuid128):
+            raise TypeError(f"uuid128 must be a Uuid128 to fill, not {type(uuid128).__name__}")
+        uuid128.CopyFrom(result)
+        return uuid128
+
+    @staticmethod
+    def copy_payload(payload: Message) -> Message:
+        """A copy of a payload (any protobuf message): what a handler keeps, apart from
+        whatever later changes the original (the 2013 SDK's way to keep one)."""
+        if not isinstance(payload, Message):
+            raise TypeError(f"expected a protobuf message, not {type(payload).__name__}")
+        copy = type(payload)()
+        copy.CopyFrom(payload)
+        return copy
 
     @staticmethod
     def uuid_to_str(u: seto_pb2.Uuid128 | int, kind: str) -> str:

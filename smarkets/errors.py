@@ -188,3 +188,55 @@ class InvalidOrderError(Error, ValueError):
 
 class StateStoreError(Error):
     """A saved session state could not be read or written."""
+
+
+# ---------------------------------------------------------------------------
+# The catalogue: events_request, then the listing fetched over HTTP(S)
+
+
+class InvalidRequestError(Error):
+    """The server answered a request with ``seto.invalid_request``.
+
+    ``seq`` is the request's seq, ``reason`` the ``seto.InvalidRequestType`` number and
+    ``reason_name`` its name (``'INVALID_REQUEST_DATE_OUT_OF_RANGE'``: an events request
+    for a date outside the window the server lists).
+    """
+
+    def __init__(self, seq: int, reason: int, message: str | None = None) -> None:
+        from smarkets.proto import seto_pb2
+
+        try:
+            name = seto_pb2.InvalidRequestType.Name(reason)
+        except ValueError:
+            name = str(reason)
+        super().__init__(message or f"the server refused request {seq}: {name}")
+        self.seq = seq
+        self.reason = reason
+        self.reason_name = name
+
+
+class InvalidUrlError(Error, ValueError):
+    """A URL to fetch is not http(s), or is plain http while the session uses TLS.
+
+    ``url`` is the URL (its query left out of the message, which may reach a log).
+    """
+
+    def __init__(self, message: str, url: str = "") -> None:
+        super().__init__(message)
+        self.url = url
+
+
+class DownloadError(Error):
+    """Fetching a listing over HTTP(S) failed.
+
+    The connection or the TLS handshake failed, the server answered with another status
+    than 200, another content type than ``application/x-protobuf``, a body over the size
+    limit, or a body that is not a valid ``seto.Events``.  ``url`` is the URL fetched
+    (the last one, after redirects), ``status`` the HTTP status when there was an
+    answer (else ``None``).
+    """
+
+    def __init__(self, message: str, url: str = "", status: int | None = None) -> None:
+        super().__init__(message)
+        self.url = url
+        self.status = status
