@@ -9,6 +9,7 @@ to its fake transport.
 from __future__ import annotations
 
 import asyncio
+import datetime
 import itertools
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -34,6 +35,7 @@ from smarkets.session_core import (
 Payload = seto_pb2.Payload
 M1 = 1  # market 1c024: contracts 1, 2, 3
 M2 = 2  # market 2c024: contracts 4, 5
+DAY = datetime.timedelta(days=1)
 
 
 def run(coro_fn: Callable[[], Coroutine[Any, Any, None]]) -> None:
@@ -378,6 +380,80 @@ def test_requests_are_answered_to_the_requester() -> None:
         assert rejected.reason == seto_pb2.MARKET_SUBSCRIBE_REJECTED_MARKET_NOT_FOUND
         assert rejected.market.low == 0x77
         assert alice2.app() == []
+
+    run(main)
+
+
+def events_request(
+    kind: int, sport: int | None = None, day: datetime.date | None = None
+) -> Payload:
+    payload = Payload(type=seto_pb2.PAYLOAD_EVENTS_REQUEST)
+    payload.events_request.type = kind
+    payload.events_request.content_type = seto_pb2.CONTENT_TYPE_PROTOBUF
+    if sport is not None:
+        payload.events_request.sport_by_date.type = sport
+    if day is not None:
+        date = payload.events_request.sport_by_date.date
+        date.year, date.month, date.day = day.year, day.month, day.day
+    return payload
+
+
+@pytest.mark.parametrize("extensions", [1, 0])
+def test_events_request_is_answered_with_the_listings_url(extensions: int) -> None:
+    today = datetime.date(2026, 12, 2)
+
+    async def main() -> None:
+        server = make_server(url_host="exchange.example", listing_days=3)
+        server.catalogue_http.today = lambda: today
+        alice = Client(server)
+        alice.login(extensions=extensions)
+        football = seto_pb2.SPORT_BY_DATE_FOOTBALL
+        no_such_day = events_request(seto_pb2.EVENTS_REQUEST_SPORT_BY_DATE, football, today)
+        no_such_day.events_request.sport_by_date.date.month = 13
+        asked = [
+            alice.send(events_request(seto_pb2.EVENTS_REQUEST_POLITICS)),
+            alice.send(events_request(seto_pb2.EVENTS_REQUEST_SPORT_OTHER)),
+            alice.send(
+                events_request(seto_pb2.EVENTS_REQUEST_SPORT_BY_DATE, football, today + DAY * 3)
+            ),
+            alice.send(
+                events_request(seto_pb2.EVENTS_REQUEST_SPORT_BY_DATE, football, today - DAY * 4)
+            ),
+            alice.send(no_such_day),
+            alice.send(events_request(seto_pb2.EVENTS_REQUEST_SPORT_BY_DATE)),
+        ]
+        alice.read()
+        answers = alice.app()
+        port = server.catalogue_http.port
+        assert [p.type for p in answers] == [seto_pb2.PAYLOAD_HTTP_FOUND] * 3 + [
+            seto_pb2.PAYLOAD_INVALID_REQUEST
+        ] * 3
+        assert [p.http_found.url for p in answers[:3]] == [
+            f"http://exchange.example:{port}/events/politics",
+            f"http://exchange.example:{port}/events/sport-other",
+            f"http://exchange.example:{port}/events/football/2026-12-05",
+        ]
+        assert [p.http_found.seq for p in answers[:3]] == asked[:3]
+        assert [p.invalid_request.seq for p in answers[3:]] == asked[3:]
+        assert {p.invalid_request.type for p in answers[3:]} == {
+            seto_pb2.INVALID_REQUEST_DATE_OUT_OF_RANGE
+        }
+        assert alice.core.state.name == "LOGGED_IN"  # the session goes on
+
+    run(main)
+
+
+def test_listing_urls_name_the_host_listened_on_and_https_with_tls() -> None:
+    async def main() -> None:
+        server = make_server(host="localhost")
+        server.catalogue_http.ssl_context = object()  # what the scheme is decided by
+        alice = Client(server)
+        alice.login()
+        alice.send(events_request(seto_pb2.EVENTS_REQUEST_CURRENT_AFFAIRS))
+        alice.read()
+        (answer,) = alice.app()
+        assert answer.http_found.url.startswith("https://localhost:")
+        assert answer.http_found.url.endswith("/events/current-affairs")
 
     run(main)
 
