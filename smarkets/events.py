@@ -480,7 +480,7 @@ def _get(
         size = 0
         while True:
             _limit_time(connection, deadline)
-            chunk = response.read(min(_CHUNK, max_size + 1 - size))
+            chunk = response.read1(min(_CHUNK, max_size + 1 - size))  # one recv at most
             if not chunk:
                 break
             chunks.append(chunk)
