@@ -3,6 +3,8 @@
 Subcommands:
 
 * ``smarkets sandbox ...``: run the sandbox exchange (:mod:`smarkets.sandbox.cli`);
+* ``smarkets events [LISTING] [--date D]``: the published catalogue (:mod:`smarkets.events`):
+  events, markets and contracts with their ids;
 * ``smarkets watch MARKET``: a live view of one market (:mod:`smarkets.watch`);
 * ``smarkets account``: the account's cash, exposure, available and staked amounts;
 * ``smarkets orders [--market M]``: the open orders.
@@ -20,6 +22,7 @@ Exit status: 0 on success, 1 when the exchange cannot be reached or refuses
 from __future__ import annotations
 
 import argparse
+import datetime
 import getpass
 import logging
 import os
@@ -31,8 +34,17 @@ from typing import Any
 
 from smarkets import ids
 from smarkets.account import Account, OpenOrder, open_orders
+from smarkets.catalogue import catalogue_requests
 from smarkets.client import Smarkets
 from smarkets.errors import Error, InvalidIdError, SettingsError
+from smarkets.events import (
+    CurrentAffairs,
+    EventsRequest,
+    Politics,
+    SportByDate,
+    SportOther,
+    TvAndEntertainment,
+)
 from smarkets.proto import seto_pb2
 from smarkets.session import Session
 from smarkets.settings import DEFAULT_PORT, DEFAULT_SOCKET_TIMEOUT, SessionSettings
@@ -45,10 +57,12 @@ __all__ = [
     "add_connection_arguments",
     "build_parser",
     "format_account",
+    "format_listing",
     "format_orders",
     "main",
     "read_password",
     "run_account",
+    "run_events",
     "run_orders",
     "run_watch",
     "settings_from_args",
@@ -63,6 +77,29 @@ _CLIENT_EPILOG = (
     f"The password is read from ${PASSWORD_VARIABLE}, or asked for at the terminal;"
     " it is never an option."
 )
+
+
+def _listing_name(enum_name: str, prefix: str) -> str:
+    return enum_name[len(prefix) :].lower().replace("_", "-")
+
+
+#: ``smarkets events`` LISTING -> the request class (undated, and a sport on a date).
+_UNDATED: dict[str, type[EventsRequest]] = {
+    _listing_name(seto_pb2.EventsRequestType.Name(cls.request_type), "EVENTS_REQUEST_"): cls
+    for cls in (Politics, CurrentAffairs, TvAndEntertainment, SportOther)
+}
+_SPORTS: dict[str, type[SportByDate]] = {
+    _listing_name(seto_pb2.SportByDateType.Name(cls.sport_type), "SPORT_BY_DATE_"): cls
+    for cls in sorted(SportByDate.__subclasses__(), key=lambda cls: cls.sport_type)
+}
+_LISTINGS = [*_UNDATED, *_SPORTS]
+
+
+def _date(text: str) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
 
 
 def _port(text: str) -> int:
@@ -189,6 +226,32 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sandbox_cli.add_arguments(sandbox)
     sandbox.set_defaults(func=sandbox_cli.run)
+
+    events = commands.add_parser(
+        "events",
+        help="print the catalogue: events, markets and contracts with their ids",
+        description="Print what can be traded, as the exchange lists it: each event (its"
+        " id, name and start) with its markets and their contracts. The listings are asked"
+        " for on the stream (events_request) and fetched over HTTP(S), verified as the"
+        " stream is.",
+        epilog=_CLIENT_EPILOG,
+    )
+    events.add_argument(
+        "listing",
+        nargs="?",
+        default="all",
+        choices=["all", *_LISTINGS],
+        metavar="LISTING",
+        help="all (the default: every listing, the sports on --date), " + ", ".join(_LISTINGS),
+    )
+    events.add_argument(
+        "--date",
+        type=_date,
+        metavar="YYYY-MM-DD",
+        help="the day of a sport's listing (today, UTC, by default)",
+    )
+    add_connection_arguments(events)
+    events.set_defaults(func=run_events)
 
     watch = commands.add_parser(
         "watch",
@@ -342,6 +405,66 @@ def format_orders(orders: Any) -> list[str]:
     ]
     lines.append(f"{count} open order{'s' if count != 1 else ''}")
     return lines
+
+
+def format_listing(listing: seto_pb2.Events) -> list[str]:
+    """The lines ``smarkets events`` prints for one listing: each event, its markets and
+    their contracts, with their ids."""
+    lines: list[str] = []
+    parents = {ids.uuid128_to_int(p.event): p.name for p in listing.parents}
+    for event in listing.with_markets:
+        when = ""
+        if event.HasField("start_date"):
+            day = event.start_date
+            when = f"  {day.year:04d}-{day.month:02d}-{day.day:02d}"
+            if event.HasField("start_time"):
+                when += f" {event.start_time.hour:02d}:{event.start_time.minute:02d} UTC"
+        parent = ids.uuid128_to_int(event.parent) if event.HasField("parent") else None
+        above = f"  ({parents[parent]})" if parent in parents else ""
+        lines.append(f"{ids.uuid128_to_str(event.event, 'event')}  {event.name}{when}{above}")
+        for market in event.markets:
+            lines.append(f"  {ids.uuid128_to_str(market.market, 'market')}  {market.name}")
+            for contract in market.contracts:
+                text = ids.uuid128_to_str(contract.contract, "contract")
+                lines.append(f"    {text}  {contract.name}")
+    return lines
+
+
+def _listing_requests(listing: str, day: datetime.date | None) -> list[EventsRequest]:
+    if listing == "all":
+        return catalogue_requests(day)
+    if listing in _SPORTS:
+        return [_SPORTS[listing](day or datetime.datetime.now(datetime.timezone.utc).date())]
+    return [_UNDATED[listing]()]
+
+
+def run_events(args: argparse.Namespace) -> int:
+    """``smarkets events``: log in, fetch the listings asked for, print them, log out."""
+    client = _client(args)
+    client.login()
+    try:
+        listings = [
+            (request, client.fetch_events(request, args.timeout))
+            for request in _listing_requests(args.listing, args.date)
+        ]
+    finally:
+        client.logout()
+    for request, listing in listings:
+        lines = format_listing(listing)
+        if args.listing == "all" and not lines:
+            continue
+        print(f"# {_listing_label(request)}")
+        print("\n".join(lines) if lines else "(nothing listed)")
+    return 0
+
+
+def _listing_label(request: EventsRequest) -> str:
+    """``'football on 2026-12-05'``, ``'politics'``: a request as ``smarkets events``
+    names it."""
+    if isinstance(request, SportByDate):
+        name = next(name for name, cls in _SPORTS.items() if isinstance(request, cls))
+        return f"{name} on {request.date.isoformat()}"
+    return next(name for name, cls in _UNDATED.items() if isinstance(request, cls))
 
 
 def run_account(args: argparse.Namespace) -> int:

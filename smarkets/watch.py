@@ -23,11 +23,11 @@ import logging
 import signal
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from smarkets import ids
 from smarkets.book import ContractBook, MarketBook
+from smarkets.catalogue import ListedMarket, fetch_catalogue
 from smarkets.client import Smarkets
 from smarkets.errors import (
     Error,
@@ -43,7 +43,6 @@ from smarkets.session import Received
 from smarkets.units import amount_text, money_text, price_text
 
 __all__ = [
-    "MarketInfo",
     "Watch",
     "amount_text",
     "money_text",
@@ -73,36 +72,6 @@ _STATUS_NAMES = {
 # -- the screen -----------------------------------------------------------------------------
 
 
-@dataclass
-class MarketInfo:
-    """What the catalogue says about a market: names, for the screen."""
-
-    #: The market's id as tagged hex.
-    id: str
-    #: The market's name, e.g. ``'Match Odds'``.
-    name: str = ""
-    #: The event's name, e.g. ``'Arsenal v Chelsea'``.
-    event: str = ""
-    #: Contract id (tagged hex) → name.
-    contracts: dict[str, str] = field(default_factory=dict)
-
-    @classmethod
-    def from_catalogue(cls, markets: seto_pb2.Markets, market: str) -> MarketInfo | None:
-        """The info of ``market`` (tagged hex id or name, any case) in a catalogue, or None."""
-        wanted = market.lower()
-        for event in markets.events:
-            for entry in event.markets:
-                market_id = ids.uuid128_to_str(entry.id, "market")
-                if wanted in (market_id, entry.name.lower(), f"{event.name}/{entry.name}".lower()):
-                    return cls(
-                        market_id,
-                        entry.name,
-                        event.name,
-                        {ids.uuid128_to_str(c.id, "contract"): c.name for c in entry.contracts},
-                    )
-        return None
-
-
 def _level_text(level: Any) -> tuple[str, str]:
     if level is None:
         return "-", "-"
@@ -119,14 +88,15 @@ def _trade_text(book: ContractBook) -> str:
 def render(
     market: str,
     book: MarketBook | None,
-    info: MarketInfo | None,
+    info: ListedMarket | None,
     status: str,
     width: int = 100,
 ) -> list[str]:
     """The lines of one frame of the watch screen (no escape codes), each at most ``width``.
 
     ``market`` is the market's id as given; ``book`` its book (``None`` before the
-    snapshot); ``info`` its names from the catalogue (``None`` if unknown); ``status``
+    snapshot); ``info`` its names from the published catalogue (``None`` if unknown);
+    ``status``
     the connection's state, shown on the last line.
     """
     title = market
@@ -216,7 +186,8 @@ class Watch:
         self.status = "starting"
         #: Payloads of the market applied so far.
         self.updates = 0
-        self.info: MarketInfo | None = None
+        #: The market as the published catalogue lists it (``None`` until found).
+        self.info: ListedMarket | None = None
         self.error: str | None = None
         self._market_id: str | None = self._parse_market(market)
         self._stop = False
@@ -227,7 +198,6 @@ class Watch:
         self._session_id: str | None = None
         self._subscribed = False
         self._last_update: float | None = None
-        client.add_handler("seto.markets", self._on_markets)
         client.add_handler("seto.market_quotes", self._on_quotes)
         client.add_handler("seto.contract_quotes", self._on_quotes)
         client.add_handler("seto.market_state", self._on_quotes)
@@ -254,18 +224,29 @@ class Watch:
             return book is not None and message.contract in book
         return False
 
-    def _on_markets(self, message: seto_pb2.Markets) -> None:
-        info = MarketInfo.from_catalogue(message, self._market_id or self.market)
+    def _look_up(self) -> None:
+        """Find the market in the published catalogue (today's listings): its names, and
+        its id when it was given by name. Without the catalogue, a market given by id is
+        watched all the same, by id only."""
+        try:
+            info = fetch_catalogue(self.client).find(self._market_id or self.market)
+        except (SocketError, ProtocolError, SessionEndedError, NotLoggedInError):
+            raise  # the connection's trouble: the login is tried again
+        except Error as exc:  # the listing could not be fetched or read
+            if self._market_id is None:
+                self.error = f"cannot look up market {self.market!r} by name: {exc}"
+                self._stop = True
+            else:
+                log.warning("no names for market %s: %s", self._market_id, exc)
+            return
         if info is None:
             if self._market_id is None:
                 self.error = f"no market {self.market!r} in the catalogue"
                 self._stop = True
             return
         self.info = info
+        self._market_id = info.id
         self._dirty = True
-        if self._market_id is None:
-            self._market_id = info.id
-            self._subscribe()
 
     def _on_quotes(self, message: Any) -> None:
         if not self._ours(message):
@@ -280,12 +261,6 @@ class Watch:
             self._stop = True
 
     # -- connection ---------------------------------------------------------------------------
-
-    def _subscribe(self) -> None:
-        assert self._market_id is not None
-        self.client.subscribe(self._market_id)
-        self.client.flush()
-        self._subscribed = True
 
     def _login(self, resuming: bool) -> None:
         """Log in (resuming if the session allows), retrying while the connection fails.
@@ -311,8 +286,10 @@ class Watch:
                 self._set_status(f"connecting to {address}...")
             try:
                 client.login()
+                if self.info is None:
+                    self._look_up()
                 break
-            except (SocketError, ProtocolError) as exc:
+            except (SocketError, ProtocolError, NotLoggedInError) as exc:
                 reason = str(exc)
             except LoginError:
                 raise
@@ -333,18 +310,6 @@ class Watch:
             f" (session {session.session}{', resumed' if not new_session else ''})"
         )
         if new_session:
-            if self.info is None or self._market_id is None:
-                if client.extensions:
-                    client.request_markets()
-                elif self._market_id is None:
-                    # The stream catalogue is an extension: a market is found by name
-                    # only through it.
-                    self.error = (
-                        f"cannot look up market {self.market!r} by name: the server granted"
-                        " no protocol extensions (no catalogue); give the market's id"
-                    )
-                    self._stop = True
-                    return
             if self._market_id is not None:
                 client.subscribe(self._market_id)
                 self._subscribed = True

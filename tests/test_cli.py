@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -13,12 +14,13 @@ import pytest
 import smarkets
 from smarkets import cli
 from smarkets.book import Books
+from smarkets.catalogue import ListedMarket
 from smarkets.proto import seto_pb2
 from smarkets.sandbox.process import SandboxProcess
 from smarkets.units import amount_text, money_text, price_text
-from smarkets.watch import MarketInfo, render
+from smarkets.watch import render
 
-CLIENT_COMMANDS = ("watch", "account", "orders")
+CLIENT_COMMANDS = ("events", "watch", "account", "orders")
 
 
 def subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
@@ -95,6 +97,8 @@ def test_parser_values_and_defaults(monkeypatch) -> None:
         ["watch", "1c024", "--interval", "0"],
         ["account", "--timeout", "soon"],
         ["watch"],
+        ["events", "snooker"],
+        ["events", "football", "--date", "tomorrow"],
     ],
 )
 def test_usage_errors(argv: list[str], capsys) -> None:
@@ -252,7 +256,7 @@ def test_render_a_frame() -> None:
     first.executions.add(price=4600, quantity=20_000)
     snapshot.contract_quotes.add(contract=smarkets.int_to_uuid128(2))
     book = books.apply_market_quotes(snapshot)
-    info = MarketInfo("1c024", "Match Odds", "Arsenal v Chelsea", {"1cccc": "Arsenal"})
+    info = ListedMarket("1c024", "Match Odds", "Arsenal v Chelsea", "21100", {"1cccc": "Arsenal"})
     lines = render("1c024", book, info, "logged in", width=100)
     assert lines[0] == "Arsenal v Chelsea / Match Odds (1c024)   [open]"
     assert lines[2].split() == "CONTRACT BID SIZE OFFER SIZE LAST TRADE VOLUME".split()
@@ -334,3 +338,41 @@ def test_bad_password_against_the_sandbox(sandbox, capsys, monkeypatch) -> None:
     err = capsys.readouterr().err
     assert err.startswith("smarkets account: error:") and "UNAUTHORISED" in err
     assert "not-the-password" not in err
+
+
+def test_events_prints_the_published_listings(sandbox, capsys, monkeypatch) -> None:
+    code, out, err = run_cli(sandbox, capsys, monkeypatch, "events")
+    assert code == 0, err
+    today = datetime.datetime.now(datetime.timezone.utc).date().isoformat()
+    # Every market of the sandbox's default catalogue listed today (the Grand National
+    # runs tomorrow), each under its event, each contract under its market.
+    assert f"# football on {today}" in out and "# politics" in out
+    assert "# sport-other" not in out  # nothing listed there: not printed
+    lines = out.splitlines()
+    start = lines.index(f"# football on {today}")
+    assert lines[start + 1].startswith("21100  Arsenal v Chelsea  " + today)
+    assert lines[start + 1].endswith("(Premier League 2026/27)")
+    assert lines[start + 2 : start + 6] == [
+        "  1c024  Match Odds",
+        "    1cccc  Arsenal",
+        "    2cccc  Draw",
+        "    3cccc  Chelsea",
+    ]
+    listed = {line.split()[0] for line in lines if line.startswith("  ") and "c024" in line}
+    assert listed == {"1c024", "2c024", "3c024", "5c024"}
+
+    tomorrow = datetime.datetime.now(datetime.timezone.utc).date() + datetime.timedelta(days=1)
+    argv = ("events", "horse-racing", "--date", tomorrow.isoformat())
+    code, out, err = run_cli(sandbox, capsys, monkeypatch, *argv)
+    assert code == 0, err
+    assert out.splitlines()[0] == f"# horse-racing on {tomorrow.isoformat()}"
+    assert "  4c024  Winner" in out and "(Aintree)" in out
+
+    code, out, err = run_cli(sandbox, capsys, monkeypatch, "events", "current-affairs")
+    assert (code, out) == (0, "# current-affairs\n(nothing listed)\n"), err
+
+    code, out, err = run_cli(
+        sandbox, capsys, monkeypatch, "events", "tennis", "--date", "1990-01-01"
+    )
+    assert code == 1
+    assert err.startswith("smarkets events: error:") and "DATE_OUT_OF_RANGE" in err
