@@ -1,9 +1,10 @@
 """Run the sandbox as a subprocess, the way any program would: command line, stdout, stdin.
 
 ``python -m smarkets.sandbox --port 0 --bots 0 --admin-stdin ...`` prints
-``CA certificate: FILE`` (with TLS) and ``smarkets sandbox listening on HOST:PORT ...``;
-after that, each admin command written to its stdin is answered by one ``ok ...`` or
-``error ...`` line. Closing stdin stops it. Nothing of the project is imported here.
+``CA certificate: FILE`` (with TLS), ``smarkets sandbox catalogue at URL`` (the root of the
+listings served over HTTP(S)) and ``smarkets sandbox listening on HOST:PORT ...``; after
+that, each admin command written to its stdin is answered by one ``ok ...`` or ``error ...``
+line. Closing stdin stops it. Nothing of the project is imported here.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ REPO = Path(os.environ.get("SMARKETS_INTEROP_SANDBOX_DIR") or Path(__file__).res
 PASSWORDS = {"alice": "alice-pw", "bob": "bob-pw", "carol": "carol-pw", "dave": "dave-pw"}
 
 _LISTENING = re.compile(r"listening on (\S+):(\d+)")
+_CATALOGUE = re.compile(r"catalogue at (\S+)")
 _CA_LINE = "CA certificate: "
 
 
@@ -44,6 +46,8 @@ class Sandbox:
         self.host = "127.0.0.1"
         self.port = 0
         self.ca_file: str | None = None
+        #: The root URL of the catalogue's listings, as printed (``None`` if not printed).
+        self.catalogue_url: str | None = None
         self.clients: list[ForeignClient] = []
         self._lines: queue.Queue[str | None] = queue.Queue()
         self._stderr = tempfile.TemporaryFile()
@@ -95,6 +99,9 @@ class Sandbox:
             line = self._next_line(self.start_timeout, "'listening on HOST:PORT' line")
             if line.startswith(_CA_LINE):
                 self.ca_file = line[len(_CA_LINE) :].strip()
+            catalogue = _CATALOGUE.search(line)
+            if catalogue:
+                self.catalogue_url = catalogue.group(1)
             match = _LISTENING.search(line)
             if match:
                 self.host, self.port = match.group(1), int(match.group(2))

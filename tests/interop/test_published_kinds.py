@@ -19,7 +19,6 @@ import secrets
 import socket
 import ssl
 import time
-import urllib.request
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
@@ -28,7 +27,7 @@ from typing import Any
 import pytest
 
 from .foreign_client import ForeignClient, kind_of, uuid, uuid_int
-from .published_schema import UnpublishedContent, check_published, eto, seto
+from .published_schema import UnpublishedContent, eto, seto
 from .sandbox_runner import Sandbox
 
 Connect = Callable[..., ForeignClient]
@@ -500,55 +499,6 @@ def test_account_state_exact_money(start_sandbox: Callable[..., Sandbox]) -> Non
     state = account_state(alice)
     assert money(state.cash) == Decimal("1000.00")
     assert money(state.exposure) == Decimal("2.50")
-
-
-# -- events -----------------------------------------------------------------------------------
-
-
-def _events_request(client: ForeignClient, request: Any) -> Any:
-    """Send events_request; its answer (http_found, invalid_request) or a LOGOUT."""
-    seq = client.send_app("events_request", request)
-    answer = client.wait_for(("http_found", "invalid_request", "eto.logout"))
-    if kind_of(answer) != "eto.logout":
-        assert getattr(answer, kind_of(answer)).seq == seq
-    return answer
-
-
-def test_events_request_is_answered(sandbox: Sandbox, connect: Connect) -> None:
-    alice = connect("alice")
-    request = seto.EventsRequest(
-        type=seto.EVENTS_REQUEST_POLITICS, content_type=seto.CONTENT_TYPE_PROTOBUF
-    )
-    answer = _events_request(alice, request)
-    if kind_of(answer) == "eto.logout":
-        alice.wait_closed()  # a LOGOUT ends the session: allowed, if documented
-        return
-    assert kind_of(answer) == "http_found", answer
-    url = answer.http_found.url
-    assert url.startswith("https://"), url
-    context = ssl.create_default_context(cafile=sandbox.ca_file)
-    with urllib.request.urlopen(url, context=context, timeout=5) as response:
-        assert response.headers.get_content_type() == "application/x-protobuf"
-        body = response.read()
-    events = seto.Events.FromString(body)
-    check_published(events)
-
-
-def test_events_request_outside_the_dates_listed(connect: Connect) -> None:
-    alice = connect("alice")
-    request = seto.EventsRequest(
-        type=seto.EVENTS_REQUEST_SPORT_BY_DATE,
-        content_type=seto.CONTENT_TYPE_PROTOBUF,
-        sport_by_date=seto.SportByDate(
-            type=seto.SPORT_BY_DATE_FOOTBALL, date=seto.Date(year=1990, month=1, day=1)
-        ),
-    )
-    answer = _events_request(alice, request)
-    if kind_of(answer) == "eto.logout":
-        alice.wait_closed()
-        return
-    assert kind_of(answer) == "invalid_request", answer
-    assert answer.invalid_request.type == seto.INVALID_REQUEST_DATE_OUT_OF_RANGE
 
 
 # -- resume and replay ------------------------------------------------------------------------
