@@ -7,8 +7,10 @@ and demo accounts)::
     SMARKETS_PASSWORD=alice-pw python examples/monitor.py --port 3701 --ca-file FILE \\
         --market 1c024 --count 20
 
-It asks for the market catalogue; the handler of the catalogue picks the market (``--market``,
-by id or name, or the first open one) and subscribes to it. From then on the client keeps
+It asks for the market catalogue the published way, one ``events_request`` per listing; the
+handler of ``seto.http_found`` fetches each listing (``client.fetch_http_found``), and once
+every listing has been answered it picks the market (``--market``, by id or name, or the
+first listed) and subscribes to it. From then on the client keeps
 the market's book by itself (``client.book(market)``), already updated when a handler
 runs, so the quote handlers only compare each contract's best bid, best offer and last trade
 with what they printed before and print a line when something moved::
@@ -32,9 +34,9 @@ from _connect import add_connection_arguments, session_settings
 
 import smarkets
 from smarkets.book import ContractBook
+from smarkets.catalogue import Catalogue, ListedMarket, catalogue_requests
 from smarkets.proto import eto_pb2, seto_pb2
 from smarkets.units import amount_text, price_text
-from smarkets.watch import MarketInfo
 
 
 def level_text(level: Any) -> str:
@@ -51,7 +53,10 @@ class Monitor:
         self.client = client
         self.wanted = wanted
         self.count = count
-        self.info: MarketInfo | None = None
+        self.info: ListedMarket | None = None
+        #: The listings fetched so far, and how many are still to be answered.
+        self.catalogue = Catalogue()
+        self.unanswered = 0
         self.lines = 0
         #: Contract id -> (best bid, best offer, last trade) as last printed.
         self.shown: dict[str, tuple[Any, Any, Any]] = {}
@@ -59,7 +64,8 @@ class Monitor:
         self.done = False
         #: Set by a handler when the market could not be watched.
         self.failed = False
-        client.add_handler("seto.markets", self.on_markets)
+        client.add_handler("seto.http_found", self.on_http_found)
+        client.add_handler("seto.invalid_request", self.on_invalid_request)
         client.add_handler("seto.market_quotes", self.on_market_quotes)
         client.add_handler("seto.contract_quotes", self.on_contract_quotes)
         client.add_handler("seto.market_state", self.on_market_state)
@@ -68,18 +74,33 @@ class Monitor:
 
     # -- handlers -------------------------------------------------------------------------------
 
-    def on_markets(self, catalogue: seto_pb2.Markets) -> None:
-        """The catalogue: choose the market and subscribe to it."""
+    def ask_for_the_catalogue(self) -> None:
+        """Ask for every listing (each sport today, other sport, politics, ...)."""
+        for request in catalogue_requests():
+            self.client.request_events(request)
+            self.unanswered += 1
+        self.client.flush()
+
+    def on_http_found(self, found: seto_pb2.HttpFound) -> None:
+        """A listing's URL: fetch it (over HTTPS, verified as the stream is)."""
+        self.catalogue.add(self.client.fetch_http_found(found))
+        self.answered()
+
+    def on_invalid_request(self, message: seto_pb2.InvalidRequest) -> None:
+        """A listing the exchange does not serve (a day outside the ones it lists)."""
+        self.answered()
+
+    def answered(self) -> None:
+        """Once every listing is in: choose the market and subscribe to it."""
+        self.unanswered -= 1
+        if self.unanswered:
+            return
         if self.wanted is not None:
-            self.info = MarketInfo.from_catalogue(catalogue, self.wanted)
+            self.info = self.catalogue.find(self.wanted)
         else:
-            for event in catalogue.events:
-                for market in event.markets:
-                    if self.info is None and market.state == seto_pb2.MARKET_STATUS_OPEN:
-                        market_id = smarkets.uuid_to_str(market.id, "market")
-                        self.info = MarketInfo.from_catalogue(catalogue, market_id)
+            self.info = next(iter(self.catalogue), None)
         if self.info is None:
-            what = repr(self.wanted) if self.wanted else "open"
+            what = repr(self.wanted) if self.wanted else "listed"
             print(f"no {what} market in the catalogue", file=sys.stderr)
             self.done = self.failed = True
             return
@@ -181,8 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     monitor = Monitor(client, args.market, args.count)
     try:
         client.login()
-        client.request_markets()
-        client.flush()
+        monitor.ask_for_the_catalogue()
         while not monitor.done:
             try:
                 client.read()

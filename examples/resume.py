@@ -6,7 +6,8 @@ and demo accounts)::
 
     SMARKETS_PASSWORD=alice-pw python examples/resume.py --port 3701 --ca-file FILE
 
-It subscribes to a market (``--market``, by id or name, or the first open one) and prints
+It fetches the published catalogue, subscribes to a market (``--market``, by id or name, or
+the first listed) and prints
 every payload its handler gets, with the payload's seq: the exchange numbers everything it
 sends a session 1, 2, 3, ... Then it shows the two ways a trader survives a break.
 
@@ -54,10 +55,10 @@ from typing import Any
 from _connect import add_connection_arguments, session_settings
 
 import smarkets
+from smarkets.catalogue import fetch_catalogue
 from smarkets.proto import seto_pb2
 from smarkets.session_core import is_session_level
 from smarkets.units import amount_text, price_text
-from smarkets.watch import MarketInfo
 
 #: Levels of one side shown per update line.
 SHOWN_LEVELS = 2
@@ -94,8 +95,10 @@ def describe(name: str, payload: seto_pb2.Payload) -> str:
     if name == "seto.market_state":
         state = seto_pb2.MarketStatus.Name(payload.market_state.state)
         return f"market is now {state.removeprefix('MARKET_STATUS_').lower()}"
-    if name == "seto.markets":
-        return f"the catalogue: {sum(len(e.markets) for e in payload.markets.events)} markets"
+    if name == "seto.http_found":
+        return f"a listing of the catalogue: {payload.http_found.url}"
+    if name == "seto.invalid_request":
+        return "a listing the exchange does not serve"
     return ""
 
 
@@ -190,7 +193,6 @@ class Stream:
         self.session_id = client.session.session
         #: Application payloads handled by this process.
         self.count = 0
-        self.catalogue: seto_pb2.Markets | None = None
         #: The last seq handled before a break, until the first application payload after it.
         self.break_after: int | None = None
         client.add_global_handler(self.on_payload)
@@ -211,8 +213,6 @@ class Stream:
         if not application:
             return
         self.count += 1
-        if name == "seto.markets":
-            self.catalogue = payload.markets
         if self.break_after is not None:
             self.check_the_break(seq)
 
@@ -272,24 +272,14 @@ def cut_connection(session: smarkets.Session) -> None:
 # -- the steps --------------------------------------------------------------------------------
 
 
-def subscribe(client: smarkets.Smarkets, stream: Stream, wanted: str | None) -> str:
-    """Choose the market (``wanted``: an id or a name; else the first open one) from the
-    catalogue, and subscribe to it; return its id. ``LookupError`` if there is none."""
-    client.request_markets()
-    client.flush()
-    while stream.catalogue is None:
-        client.read()
-    info = None
-    if wanted is not None:
-        info = MarketInfo.from_catalogue(stream.catalogue, wanted)
-    else:
-        for event in stream.catalogue.events:
-            for market in event.markets:
-                if info is None and market.state == seto_pb2.MARKET_STATUS_OPEN:
-                    market_id = smarkets.uuid_to_str(market.id, "market")
-                    info = MarketInfo.from_catalogue(stream.catalogue, market_id)
+def subscribe(client: smarkets.Smarkets, wanted: str | None) -> str:
+    """Choose the market (``wanted``: an id or a name; else the first listed) from the
+    published catalogue, and subscribe to it; return its id. ``LookupError`` if there is
+    none."""
+    catalogue = fetch_catalogue(client)  # the answers go through the handlers too
+    info = catalogue.find(wanted) if wanted is not None else next(iter(catalogue), None)
     if info is None:
-        raise LookupError(f"no market {wanted!r}" if wanted else "no open market")
+        raise LookupError(f"no market {wanted!r}" if wanted else "no market listed")
     print(f"==> subscribing to {info.event} / {info.name} ({info.id})")
     client.subscribe(info.id)
     client.flush()
@@ -327,7 +317,7 @@ def start(client: smarkets.Smarkets, stream: Stream, args: argparse.Namespace) -
     client.login()
     saved = f", saved in {args.state}" if args.state else ""
     print(f"==> logged in: new session {session.session}{saved}")
-    subscribe(client, stream, args.market)
+    subscribe(client, args.market)
 
 
 def drop(client: smarkets.Smarkets, stream: Stream, args: argparse.Namespace) -> None:

@@ -9,8 +9,11 @@ Run it against a sandbox exchange of your own (``make demo`` does all of this fo
 What it does, in order:
 
 1. logs in (TLS by default; the password comes from ``$SMARKETS_PASSWORD`` or a prompt);
-2. asks for the market catalogue and picks a market: the first open one, or ``--market``;
-3. subscribes to the market and shows the best bid and offer of each contract;
+2. fetches the market catalogue the published way (an ``events_request`` for each listing,
+   answered with the URL of a ``seto.Events`` fetched over HTTPS) and picks a market: the
+   first listed, or ``--market``;
+3. subscribes to the market (it must be open) and shows the best bid and offer of each
+   contract;
 4. buys at the best offer, immediate-or-cancel, so that the order fills at once (waiting for
    someone to offer first if nobody does yet);
 5. places a buy far below the market, which rests on the book, then cancels it;
@@ -38,6 +41,7 @@ from typing import Any
 from _connect import add_connection_arguments, session_settings
 
 import smarkets
+from smarkets.catalogue import Catalogue, ListedMarket, fetch_catalogue
 from smarkets.proto import seto_pb2
 
 #: The payout to buy at the best offer: 10.00 (in 1/10,000 of the currency).
@@ -129,16 +133,15 @@ class Book:
 class Market:
     """The market being traded: its contracts' books and its state, fed by the handlers."""
 
-    def __init__(self, message: seto_pb2.Market, event_name: str) -> None:
-        self.id = smarkets.uuid_to_str(message.id, "market")
-        self.name = message.name
-        self.event_name = event_name
-        self.state = message.state
+    def __init__(self, listed: ListedMarket) -> None:
+        self.id = listed.id
+        self.name = listed.name
+        self.event_name = listed.event
+        #: The market's state (``seto.MarketStatus``) once the snapshot says (an extension
+        #: field: a server without extensions does not say, and halts show as cancels).
+        self.state: int | None = None
         #: Contract id (tagged hex) -> its book, in the catalogue's order.
-        self.books = {
-            smarkets.uuid_to_str(contract.id, "contract"): Book(contract.name)
-            for contract in message.contracts
-        }
+        self.books = {contract: Book(name) for contract, name in listed.contracts.items()}
         self.snapshot_seen = False
 
     def on_market_quotes(self, message: seto_pb2.MarketQuotes) -> None:
@@ -267,36 +270,26 @@ def request_account_state(client: smarkets.Smarkets) -> smarkets.account.Account
     return smarkets.account.Account.from_message(next(s for s in states if answers(s)))
 
 
-def choose_market(catalogue: seto_pb2.Markets, wanted: str | None) -> Market:
+def choose_market(catalogue: Catalogue, wanted: str | None) -> Market:
     """Print the catalogue; return the market named by ``wanted`` (id or name) or the first
-    open one. ``LookupError`` if there is none."""
-    chosen = None
-    markets = [market for event in catalogue.events for market in event.markets]
-    id_width = max((len(smarkets.uuid_to_str(m.id, "market")) for m in markets), default=0) + 2
+    listed. ``LookupError`` if there is none."""
+    markets = list(catalogue)
+    id_width = max((len(m.id) for m in markets), default=0) + 2
     name_width = max((len(m.name) for m in markets), default=0) + 2
     print("Markets:")
-    for event in catalogue.events:
-        print(f"  {event.name}")
-        for market in event.markets:
-            market_id = smarkets.uuid_to_str(market.id, "market")
-            status = enum_text(seto_pb2.MarketStatus, market.state, "MARKET_STATUS_")
-            contracts = " | ".join(contract.name for contract in market.contracts)
-            print(f"    {market_id:<{id_width}}{market.name:<{name_width}}{status:<9}{contracts}")
-            if chosen is not None:
-                continue
-            if wanted is None:
-                if market.state == seto_pb2.MARKET_STATUS_OPEN:
-                    chosen = Market(market, event.name)
-            elif wanted.lower() in (market_id, market.name.lower()):
-                chosen = Market(market, event.name)
+    event = None
+    for market in markets:
+        if market.event_id != event:
+            event = market.event_id
+            print(f"  {market.event}")
+        contracts = " | ".join(market.contracts.values())
+        print(f"    {market.id:<{id_width}}{market.name:<{name_width}}{contracts}")
+    chosen = catalogue.find(wanted) if wanted else next(iter(markets), None)
     if chosen is None:
         raise LookupError(
-            f"no market {wanted!r} in the catalogue" if wanted else "no market is open"
+            f"no market {wanted!r} in the catalogue" if wanted else "nothing is listed"
         )
-    if chosen.state != seto_pb2.MARKET_STATUS_OPEN:
-        status = enum_text(seto_pb2.MarketStatus, chosen.state, "MARKET_STATUS_")
-        raise LookupError(f"market {chosen.id} {chosen.name!r} is {status}, not open")
-    return chosen
+    return Market(chosen)
 
 
 def wait_for_offer(
@@ -414,15 +407,9 @@ def trade(client: smarkets.Smarkets, args: argparse.Namespace) -> int:
     before = request_account_state(client)
     print(f"Available to trade: {amount_text(before.available)} {before.currency}.\n")
 
-    # The catalogue: events -> markets -> contracts.
-    catalogues: list[seto_pb2.Markets] = []
-    client.add_handler("seto.markets", catalogues.append)
-    client.request_markets()
-    client.flush()
-    while not catalogues:
-        client.read()
+    # The catalogue: events -> markets -> contracts, from every listing of today.
     try:
-        market = choose_market(catalogues[0], args.market)
+        market = choose_market(fetch_catalogue(client), args.market)
     except LookupError as exc:
         print(f"error: {exc}", file=sys.stderr)
         client.logout()
@@ -438,6 +425,12 @@ def trade(client: smarkets.Smarkets, args: argparse.Namespace) -> int:
     client.flush()
     while not market.snapshot_seen:
         client.read()
+    if market.state not in (None, seto_pb2.MARKET_STATUS_OPEN):
+        status = enum_text(seto_pb2.MarketStatus, market.state, "MARKET_STATUS_")
+        print(f"error: market {market.id} {market.name!r} is {status}, not open", file=sys.stderr)
+        client.logout()
+        print("Logged out.")
+        return 2
     print(f"\nTrading {market.id} {market.name} ({market.event_name}). Best prices now:")
     market.print_prices()
     print(

@@ -76,7 +76,7 @@ def test_monitor_prints_price_changes_until_the_count(sandbox: SandboxProcess) -
     assert len(lines) == 2 + 12 + 1
 
 
-def test_monitor_picks_the_first_open_market_and_stops_on_ctrl_c(sandbox) -> None:
+def test_monitor_picks_the_first_listed_market_and_stops_on_ctrl_c(sandbox) -> None:
     process = monitor(sandbox)  # no --market, no --count
     time.sleep(3)
     process.send_signal(signal.SIGINT)

@@ -127,7 +127,7 @@ def test_the_script_trades(sandbox: SandboxProcess) -> None:
     assert re.search(r"^Logged in: session [0-9a-f]+9999\.$", out, re.M)
     assert "Available to trade: 1000.00 GBP." in out
     # the catalogue, and the chosen market's best prices from the snapshot
-    assert re.search(rf"^ +{market} +Full Time Result +open +Home \| Away$", out, re.M)
+    assert re.search(rf"^ +{market} +Full Time Result +Home \| Away$", out, re.M)
     assert f"Trading {market} Full Time Result (Script tests)" in out
     assert re.search(r"^  Home +35\.00% for 20\.00 +-$", out, re.M)
     assert re.search(r"^  Away +- +40\.00% for 50\.00$", out, re.M)
