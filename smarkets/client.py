@@ -38,7 +38,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, TypeVar
 
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
@@ -78,6 +78,7 @@ Handler = Callable[[Any], None]
 GlobalHandler = Callable[[str, seto_pb2.Payload], None]
 
 _PREFIX = "payload_"
+_Message = TypeVar("_Message", bound=Message)
 
 
 def _eto_name(value: int) -> str:
@@ -865,7 +866,7 @@ class Smarkets:
         return uuid128
 
     @staticmethod
-    def copy_payload(payload: Message) -> Message:
+    def copy_payload(payload: _Message) -> _Message:
         """A copy of a payload (any protobuf message): what a handler keeps, apart from
         whatever later changes the original (the 2013 SDK's way to keep one)."""
         if not isinstance(payload, Message):
