@@ -40,7 +40,7 @@ from smarkets.proto import MASKED_CLASSES, eto_pb2, seto_pb2
 from smarkets.sandbox import accounts as accounts_module
 from smarkets.sandbox import cli
 from smarkets.sandbox.accounts import AccountSpec, CredentialStore, load_accounts
-from smarkets.sandbox.catalogue import default_markets
+from smarkets.sandbox.catalogue import default_catalogue, default_markets
 from smarkets.sandbox.exchange import Exchange
 from smarkets.sandbox.process import SandboxProcess
 from smarkets.sandbox.server import SandboxServer, ServerConfig
@@ -470,7 +470,7 @@ def test_sandbox_command_line_drops_the_files_plaintext_passwords(
         return None
 
     async def main() -> None:
-        task = asyncio.create_task(cli._serve(args, config, specs, default_markets()))
+        task = asyncio.create_task(cli._serve(args, config, specs, default_catalogue()))
         server = None
         for _ in range(500):
             await asyncio.sleep(0.01)
