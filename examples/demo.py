@@ -63,7 +63,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--seed", type=int, default=0, help="the bots' seed (%(default)s)")
     parser.add_argument("--user", default="alice", help="the demo account to use (%(default)s)")
-    parser.add_argument("--market", help="the market to trade (default: the first open one)")
+    parser.add_argument(
+        "--market", help="the market to trade (default: the first listed in the catalogue)"
+    )
     args = parser.parse_args(argv)
 
     transport = "TLS" if args.tls else "no TLS"
