@@ -19,7 +19,38 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from smarkets.proto import seto_pb2
+
 PROTOBUF = "application/x-protobuf"
+
+
+def listing() -> seto_pb2.Events:
+    """A small valid listing: one event with one market of two contracts, and its parent."""
+    result = seto_pb2.Events()
+    event = result.with_markets.add(
+        type=seto_pb2.EVENT_FOOTBALL_MATCH,
+        category=seto_pb2.EVENT_CATEGORY_SPORT,
+        slug="arsenal-v-chelsea",
+        name="Arsenal v Chelsea",
+    )
+    event.event.low = 0x51
+    event.parent.low = 0x50
+    event.start_date.year, event.start_date.month, event.start_date.day = 2024, 5, 17
+    market = event.markets.add(slug="match-odds", name="Match Odds")
+    market.market.low = 0xF
+    for n, name in ((0xF, "Arsenal"), (0x10, "Chelsea")):
+        contract = market.contracts.add(
+            type=seto_pb2.CONTRACT_GENERIC, slug=name.lower(), name=name
+        )
+        contract.contract.low = n
+    parent = result.parents.add(
+        type=seto_pb2.EVENT_FOOTBALL_SEASON,
+        category=seto_pb2.EVENT_CATEGORY_SPORT,
+        slug="premier-league",
+        name="Premier League",
+    )
+    parent.event.low = 0x50
+    return result
 
 
 @dataclass

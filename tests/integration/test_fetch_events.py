@@ -10,27 +10,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from listing_server import ListingServer, Route
+from listing_server import ListingServer, Route, listing
 from scripted_server import ScriptedServer, ServerConnection, payload, uuid
 
 import smarkets
 from smarkets.proto import seto_pb2
 
 DAY = datetime.date(2024, 5, 17)
-
-
-def listing() -> seto_pb2.Events:
-    result = seto_pb2.Events()
-    event = result.with_markets.add(
-        type=seto_pb2.EVENT_FOOTBALL_MATCH,
-        category=seto_pb2.EVENT_CATEGORY_SPORT,
-        slug="a-v-b",
-        name="A v B",
-    )
-    event.event.low = 0x51
-    market = event.markets.add(slug="match-odds", name="Match Odds")
-    market.market.low = 0xF
-    return result
 
 
 @pytest.fixture
