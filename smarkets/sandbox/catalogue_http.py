@@ -19,14 +19,16 @@ What a client gets (:func:`respond` decides, a pure function of method, target a
 * another method: 405 (``Allow: GET, HEAD``);
 * a request that HTTP cannot parse: 400 (501 for a transfer coding it does not know);
 * a request line and headers over :data:`MAX_HEADER_SIZE`: 431; a body over
-  :data:`MAX_BODY_SIZE`: 413;
+  :data:`MAX_BODY_SIZE` (sent, or only declared by ``Content-Length``): 413;
 * a request not complete within ``timeout`` seconds of its first byte (a slow client): 408;
   a connection idle that long between requests is closed;
 * beyond ``max_connections`` connections at once: 503 at once.
 
 Every error response closes the connection and is logged with the peer and the reason.
 None of it reaches the exchange: a listing is built from the catalogue (and kept until the
-catalogue changes), and a client that does not read its responses stops being read from.
+catalogue changes), and a client that does not read its responses stops being read from (once
+the connection's output buffer is full) and is dropped when responses have waited ``timeout``
+seconds unread (also when the connection is closing: a close never waits for ever).
 """
 
 from __future__ import annotations
@@ -118,6 +120,10 @@ def respond(
     return Response(200, catalogue.listing_body(listing), PROTOBUF)
 
 
+def _body_too_large() -> Response:
+    return Response.error(413, f"a request body is at most {MAX_BODY_SIZE} bytes")
+
+
 class _HttpConnection(asyncio.Protocol):
     """One HTTP connection: bytes through an ``h11.Connection``, listings out."""
 
@@ -196,12 +202,15 @@ class _HttpConnection(asyncio.Protocol):
                 if size > MAX_HEADER_SIZE:
                     self._fail(Response.error(431, "request header fields too large"))
                     return
+                # A body declared too long is refused at once, not waited for (h11 has
+                # checked that a Content-Length is one number).
+                if any(k == b"content-length" and int(v) > MAX_BODY_SIZE for k, v in event.headers):
+                    self._fail(_body_too_large())
+                    return
             elif isinstance(event, h11.Data):
                 self.body_size += len(event.data)
                 if self.body_size > MAX_BODY_SIZE:
-                    self._fail(
-                        Response.error(413, f"a request body is at most {MAX_BODY_SIZE} bytes")
-                    )
+                    self._fail(_body_too_large())
                     return
             elif isinstance(event, h11.EndOfMessage):
                 server = self.server
@@ -223,6 +232,8 @@ class _HttpConnection(asyncio.Protocol):
             self._close()
             return
         self.http.start_next_cycle()
+        # What the log and the next response know of "the request" is the next one's.
+        self.method, self.target, self.body_size = b"", b"", 0
         self._arm_timer()
 
     def _send(self, response: Response, close: bool = False) -> None:
@@ -273,9 +284,18 @@ class _HttpConnection(asyncio.Protocol):
             self._close()
 
     def _close(self) -> None:
+        """Close after what is buffered is written; drop a peer that does not read it."""
         self._cancel_timer()
-        if self.transport is not None and not self.transport.is_closing():
-            self.transport.close()
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            return
+        if self.paused:  # the peer does not read: what is buffered would never drain
+            transport.abort()
+            return
+        transport.close()
+        # What is buffered (for TLS, below the TLS layer too) must drain within the timeout,
+        # or the connection is dropped: connection_lost cancels this once it is closed.
+        self.timer = self.server.loop.call_later(self.server.timeout, transport.abort)
 
     # -- the deadline ----------------------------------------------------------------------
 
@@ -290,9 +310,19 @@ class _HttpConnection(asyncio.Protocol):
 
     def _on_timeout(self) -> None:
         self.timer = None
+        transport = self.transport
+        if transport is not None and (self.paused or transport.get_write_buffer_size()):
+            # Responses not read for that long: the peer is not reading; nothing it sent
+            # after them is answered (it was not read either).
+            _log.info(
+                "%s: dropped: does not read its responses (left unread for %s s)",
+                self.peer,
+                self.server.timeout,
+            )
+            transport.abort()
+            return
         started = self.http.their_state is not h11.IDLE or bool(self.http.trailing_data[0])
         if started:
-            self.method = self.method or b""
             self._fail(Response.error(408, f"no complete request within {self.server.timeout} s"))
         else:
             _log.debug("%s: idle for %s s, closed", self.peer, self.server.timeout)
