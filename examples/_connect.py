@@ -53,7 +53,7 @@ def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--market",
         metavar="MARKET",
-        help='the market to trade: its id ("1c024") or its name (default: the first listed in the catalogue)',
+        help='the market to trade: its id ("1c024") or its name (default: the first listed)',
     )
 
 
