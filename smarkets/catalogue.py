@@ -58,18 +58,21 @@ class ListedMarket:
     def from_info(cls, event: seto_pb2.EventInfo, market: seto_pb2.MarketInfo) -> ListedMarket:
         """The market ``market`` of the listed ``event``."""
         start: datetime.date | datetime.datetime | None = None
-        if event.HasField("start_date"):
-            day = event.start_date
-            start = datetime.date(day.year, day.month, day.day)
+        day, time = event.start_date, event.start_time
+        try:
             if event.HasField("start_time"):
                 start = datetime.datetime(
                     day.year,
                     day.month,
                     day.day,
-                    event.start_time.hour,
-                    event.start_time.minute,
+                    time.hour,
+                    time.minute,
                     tzinfo=datetime.timezone.utc,
                 )
+            elif event.HasField("start_date"):
+                start = datetime.date(day.year, day.month, day.day)
+        except (ValueError, OverflowError):  # a date or time that does not exist: not shown
+            start = None
         return cls(
             ids.uuid128_to_str(market.market, "market"),
             market.name,

@@ -53,6 +53,10 @@ def test_a_market_as_listed() -> None:
     event.start_time.hour, event.start_time.minute = 15, 30
     start = ListedMarket.from_info(event, event.markets[0]).start
     assert start == datetime.datetime(2026, 12, 5, 15, 30, tzinfo=datetime.timezone.utc)
+    event.start_time.hour = 24  # no such time (a server's mistake): no start, no crash
+    assert ListedMarket.from_info(event, event.markets[0]).start is None
+    event.start_time.hour, event.start_date.month = 15, 0xFFFFFFFF
+    assert ListedMarket.from_info(event, event.markets[0]).start is None
 
 
 def test_find_by_id_name_or_event_and_name() -> None:

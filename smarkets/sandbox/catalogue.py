@@ -175,7 +175,7 @@ class Listing(NamedTuple):
         by_date = request.sport_by_date
         try:
             date = datetime.date(by_date.date.year, by_date.date.month, by_date.date.day)
-        except ValueError:
+        except (ValueError, OverflowError):  # no such day; a uint32 beyond C's int
             return None
         return cls(request.type, by_date.type, date)
 

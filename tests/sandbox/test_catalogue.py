@@ -402,6 +402,8 @@ def test_listing_from_request_and_window() -> None:
     request.sport_by_date.date.year, request.sport_by_date.date.month = 2026, 2
     request.sport_by_date.date.day = 30
     assert Listing.from_request(request) is None  # no such day
+    request.sport_by_date.date.day = 0xFFFFFFFF
+    assert Listing.from_request(request) is None  # beyond any day (and C's int)
     request.sport_by_date.date.day = 28
     listing = Listing.from_request(request)
     assert listing == Listing(
