@@ -32,9 +32,6 @@ __all__ = ["SessionSocket", "ssl_context"]
 
 log = logging.getLogger("smarkets.socket")
 
-#: Bytes asked of the kernel per read.
-RECV_SIZE = 65536
-
 _CLOSED_ERRORS = (
     BrokenPipeError,
     ConnectionResetError,
@@ -312,7 +309,7 @@ class SessionSocket:
         sock = self._require()
         try:
             try:
-                data = sock.recv(RECV_SIZE)
+                data = sock.recv(self.settings.read_chunksize)
             except _WOULD_BLOCK as exc:
                 # Nothing yet (after wait_readable, only part of a TLS record): wait as a
                 # blocking read would, then read once more.
@@ -321,7 +318,7 @@ class SessionSocket:
                 if not self._wait(sock, reading, deadline):
                     raise TimeoutError from None
                 try:
-                    data = sock.recv(RECV_SIZE)
+                    data = sock.recv(self.settings.read_chunksize)
                 except _WOULD_BLOCK:
                     return []
         except TimeoutError as exc:

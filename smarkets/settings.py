@@ -35,6 +35,8 @@ DEFAULT_PORT = 3701
 DEFAULT_SOCKET_TIMEOUT = 30.0
 #: Sent payloads kept to answer the server's replay requests (the sandbox keeps as many).
 DEFAULT_REPLAY_LIMIT = 100_000
+#: Bytes asked of the socket by one read.
+DEFAULT_READ_CHUNKSIZE = 65536
 
 #: Keys ``ssl_kwargs`` may hold.
 SSL_KWARGS = frozenset({"ca_file", "cafile", "capath", "context", "certfile", "keyfile"})
@@ -107,6 +109,8 @@ class SessionSettings:
     * ``heartbeat_interval`` (15 s), ``heartbeat_timeout`` (45 s),
       ``login_timeout`` (10 s): the session timers of PROTOCOL.md section 4.
     * ``max_payload_size`` (1 MiB): a larger incoming frame is a protocol error.
+    * ``read_chunksize`` (65,536): the most bytes asked of the socket by one read (the
+      2013 SDK's setting; the frames are decoded whatever the read size).
     * ``replay_limit`` (100,000): how many sent payloads are kept to answer the
       server's REPLAY requests.  The server only asks for what it never received:
       what was still in flight when a connection failed, and what was sent while
@@ -134,6 +138,7 @@ class SessionSettings:
         "heartbeat_timeout",
         "login_timeout",
         "max_payload_size",
+        "read_chunksize",
         "replay_limit",
         "extensions",
     )
@@ -149,6 +154,7 @@ class SessionSettings:
     heartbeat_timeout: float
     login_timeout: float
     max_payload_size: int
+    read_chunksize: int
     replay_limit: int | None
     extensions: bool
 
@@ -167,6 +173,7 @@ class SessionSettings:
         heartbeat_timeout: float = DEFAULT_HEARTBEAT_TIMEOUT,
         login_timeout: float = DEFAULT_LOGIN_TIMEOUT,
         max_payload_size: int = DEFAULT_MAX_PAYLOAD_SIZE,
+        read_chunksize: int = DEFAULT_READ_CHUNKSIZE,
         replay_limit: int | None = DEFAULT_REPLAY_LIMIT,
         extensions: bool = True,
     ) -> None:
@@ -182,6 +189,7 @@ class SessionSettings:
         self.heartbeat_timeout = heartbeat_timeout
         self.login_timeout = login_timeout
         self.max_payload_size = max_payload_size
+        self.read_chunksize = read_chunksize
         self.replay_limit = replay_limit
         self.extensions = extensions
 
@@ -292,6 +300,10 @@ class SessionSettings:
     @staticmethod
     def _check_max_payload_size(value: Any) -> int:
         return _integer("max_payload_size", value, 1)
+
+    @staticmethod
+    def _check_read_chunksize(value: Any) -> int:
+        return _integer("read_chunksize", value, 1, 1 << 24)
 
     @staticmethod
     def _check_replay_limit(value: Any) -> int | None:

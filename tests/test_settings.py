@@ -20,6 +20,7 @@ def test_defaults() -> None:
     assert (s.username, s.password, s.cookie) == ("alice", SECRET, None)
     assert (s.host, s.port, s.ssl, s.ssl_kwargs) == ("localhost", 3701, True, {})
     assert s.max_payload_size == 1 << 20
+    assert s.read_chunksize == 65536
     assert s.replay_limit == 100_000
     assert s.socket_timeout > 0
     assert s.heartbeat_timeout > s.heartbeat_interval > 0
@@ -58,6 +59,9 @@ def test_attributes_can_be_set_like_the_script_does() -> None:
         ("heartbeat_timeout", None, "heartbeat_timeout"),
         ("login_timeout", float("nan"), "login_timeout"),
         ("max_payload_size", 0, "max_payload_size"),
+        ("read_chunksize", 0, "read_chunksize must be between 1 and"),
+        ("read_chunksize", 1 << 25, "read_chunksize must be between 1 and"),
+        ("read_chunksize", 4.0, "read_chunksize must be an integer"),
         ("replay_limit", 0, "replay_limit"),
         ("replay_limit", 1.5, "replay_limit"),
         ("ssl_kwargs", [], "ssl_kwargs must be a dict"),

@@ -97,9 +97,11 @@ def test_script_runs_unchanged_over_tls(
     assert order.seq == 4  # login 1, ping 2, subscribe 3, order 4
 
 
-def test_script_runs_over_plain_tcp(make_settings) -> None:
+@pytest.mark.parametrize("read_chunksize", [65536, 3])
+def test_script_runs_over_plain_tcp(make_settings, read_chunksize: int) -> None:
     with ScriptedServer(exchange_script) as server:
         settings = make_settings(server.port)
+        settings.read_chunksize = read_chunksize  # the 2013 setting: any read size works
         session = smarkets.Session(settings)
         client = smarkets.Smarkets(session)
         names: list[str] = []
