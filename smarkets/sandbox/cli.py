@@ -257,6 +257,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         " SERVICE_TEMPORARILY_UNAVAILABLE (%(default)s)",
     )
     limits.add_argument(
+        "--max-http-connections",
+        type=_int_at_least(1),
+        default=_DEFAULTS.max_http_connections,
+        metavar="N",
+        help="connections the catalogue's HTTP server serves at once; another is answered"
+        " 503 (%(default)s)",
+    )
+    limits.add_argument(
+        "--http-timeout",
+        type=_positive_float,
+        default=_DEFAULTS.http_timeout,
+        metavar="SECONDS",
+        help="time an HTTP request has to arrive after its first byte (then 408), and an"
+        " idle HTTP connection to stay open (%(default)s)",
+    )
+    limits.add_argument(
         "--max-write-buffer",
         type=_int_at_least(1),
         default=_DEFAULTS.max_write_buffer,
@@ -385,6 +401,8 @@ def run(args: argparse.Namespace) -> int:
             http_port=args.http_port,
             url_host=args.url_host,
             listing_days=args.listing_days,
+            http_timeout=args.http_timeout,
+            max_http_connections=args.max_http_connections,
         )
     except ValueError as exc:
         _error(str(exc))
