@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING
 from smarkets import ids
 from smarkets.errors import InvalidRequestError
 from smarkets.events import (
+    SPORT_REQUESTS,
     CurrentAffairs,
     EventsRequest,
     Politics,
-    SportByDate,
     SportOther,
     TvAndEntertainment,
 )
@@ -123,9 +123,8 @@ def catalogue_requests(day: datetime.date | None = None) -> list[EventsRequest]:
     """Every events request: each sport on ``day`` (today, UTC, by default), then other
     sport, politics, current affairs, TV and entertainment."""
     day = day if day is not None else datetime.datetime.now(datetime.timezone.utc).date()
-    sports = sorted(SportByDate.__subclasses__(), key=lambda cls: cls.sport_type)
     return [
-        *(sport(day) for sport in sports),
+        *(sport(day) for sport in SPORT_REQUESTS),
         SportOther(),
         Politics(),
         CurrentAffairs(),

@@ -37,14 +37,7 @@ from smarkets.account import Account, OpenOrder, open_orders
 from smarkets.catalogue import catalogue_requests
 from smarkets.client import Smarkets
 from smarkets.errors import Error, InvalidIdError, SettingsError
-from smarkets.events import (
-    CurrentAffairs,
-    EventsRequest,
-    Politics,
-    SportByDate,
-    SportOther,
-    TvAndEntertainment,
-)
+from smarkets.events import SPORT_REQUESTS, UNDATED_REQUESTS, EventsRequest, SportByDate
 from smarkets.proto import seto_pb2
 from smarkets.session import Session
 from smarkets.settings import DEFAULT_PORT, DEFAULT_SOCKET_TIMEOUT, SessionSettings
@@ -86,11 +79,11 @@ def _listing_name(enum_name: str, prefix: str) -> str:
 #: ``smarkets events`` LISTING -> the request class (undated, and a sport on a date).
 _UNDATED: dict[str, type[EventsRequest]] = {
     _listing_name(seto_pb2.EventsRequestType.Name(cls.request_type), "EVENTS_REQUEST_"): cls
-    for cls in (Politics, CurrentAffairs, TvAndEntertainment, SportOther)
+    for cls in UNDATED_REQUESTS
 }
 _SPORTS: dict[str, type[SportByDate]] = {
     _listing_name(seto_pb2.SportByDateType.Name(cls.sport_type), "SPORT_BY_DATE_"): cls
-    for cls in sorted(SportByDate.__subclasses__(), key=lambda cls: cls.sport_type)
+    for cls in SPORT_REQUESTS
 }
 _LISTINGS = [*_UNDATED, *_SPORTS]
 

@@ -59,10 +59,12 @@ __all__ = [
     "Politics",
     "RugbyByDate",
     "RugbyLeagueByDate",
+    "SPORT_REQUESTS",
     "SportByDate",
     "SportOther",
     "TennisByDate",
     "TvAndEntertainment",
+    "UNDATED_REQUESTS",
     "VolleyballByDate",
     "fetch_listing",
     "parse_listing",
@@ -307,13 +309,19 @@ class VolleyballByDate(SportByDate):
     sport_type = seto_pb2.SPORT_BY_DATE_VOLLEYBALL
 
 
-_SIMPLE: dict[int, type[EventsRequest]] = {
-    cls.request_type: cls for cls in (Politics, CurrentAffairs, TvAndEntertainment, SportOther)
-}
-#: ``seto.SportByDateType`` → its request class.
-_SPORTS: dict[int, type[SportByDate]] = {
-    cls.sport_type: cls for cls in SportByDate.__subclasses__()
-}
+#: The requests without a date, in ``seto.EventsRequestType`` order.
+UNDATED_REQUESTS: tuple[type[EventsRequest], ...] = (
+    Politics,
+    CurrentAffairs,
+    TvAndEntertainment,
+    SportOther,
+)
+#: One request class per sport of ``seto.SportByDateType``, in its order.
+SPORT_REQUESTS: tuple[type[SportByDate], ...] = tuple(
+    sorted(SportByDate.__subclasses__(), key=lambda cls: cls.sport_type)
+)
+_SIMPLE: dict[int, type[EventsRequest]] = {cls.request_type: cls for cls in UNDATED_REQUESTS}
+_SPORTS: dict[int, type[SportByDate]] = {cls.sport_type: cls for cls in SPORT_REQUESTS}
 
 
 # -- the listing ---------------------------------------------------------------------------
