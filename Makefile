@@ -38,9 +38,10 @@ demo: install
 soak: install
 	$(PY) -m pytest -m soak
 
-# Piqi sources -> .proto -> Python modules with .pyi stubs (all committed).
+# Piqi sources -> .proto -> Python modules with .pyi stubs (all committed), by the build
+# tool tools/piqi_compiler.py (not part of the installed package).
 proto: install
-	$(PY) -m smarkets.piqi_compiler --build piqi smarkets/proto
+	$(PY) tools/piqi_compiler.py --build piqi smarkets/proto
 
 # Benchmarks: a table of figures against baselines, and bench/results.json (bench/README.md).
 bench: install

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from smarkets import piqi_compiler
 from smarkets.errors import Error
-from smarkets.piqi_compiler import BUILTIN_TYPES, PiqiError, build, main, translate_file
+from tools import piqi_compiler
+from tools.piqi_compiler import BUILTIN_TYPES, PiqiError, build, main, translate_file
 
 HEADER = (
     "// Generated from piqi/m.piqi by `make proto` (smarkets/piqi_compiler.py).\n"

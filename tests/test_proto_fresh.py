@@ -11,7 +11,7 @@ import re
 import shutil
 from pathlib import Path
 
-from smarkets.piqi_compiler import build
+from tools.piqi_compiler import build
 
 ROOT = Path(__file__).resolve().parents[1]
 PIQI_DIR = ROOT / "piqi"

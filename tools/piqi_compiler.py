@@ -5,10 +5,11 @@ The wire schemas of the protocol are written in Piqi (``piqi/eto.piqi``,
 installed everywhere.  This module is a small, self-contained translator for the
 part of the Piqi language those files use, following Piqi's own rules (field
 naming, automatic code numbering, built-in type mapping, defaults), plus the
-pipeline behind ``make proto``::
+pipeline behind ``make proto``.  It is a build tool of the repository, not part of the
+installed package; run it from the repository root::
 
-    python -m smarkets.piqi_compiler --build piqi smarkets/proto   # .piqi -> .proto -> _pb2
-    python -m smarkets.piqi_compiler piqi/seto.piqi                 # print one .proto
+    python tools/piqi_compiler.py --build piqi smarkets/proto   # .piqi -> .proto -> _pb2
+    python tools/piqi_compiler.py piqi/seto.piqi                 # print one .proto
 
 Supported: ``.module``, ``.protobuf-package``, ``.import``, ``.alias``, ``.record``
 (with ``.field``), ``.enum`` (with ``.option``), ``.code``, ``.default``,
@@ -46,6 +47,8 @@ __all__ = [
     "translate_file",
 ]
 
+# The logger keeps the name it had inside the package (docs/logging.rst lists it), under
+# the project's "smarkets" logger.
 log = logging.getLogger("smarkets.piqi_compiler")
 
 #: Where the generated ``.proto`` files live relative to the repository root; an
@@ -1051,7 +1054,7 @@ def build(
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: print one .piqi file as .proto, or ``--build`` a whole directory."""
     parser = argparse.ArgumentParser(
-        prog="python -m smarkets.piqi_compiler",
+        prog="python tools/piqi_compiler.py",
         description="Translate Piqi schemas to .proto and build Python modules from them.",
     )
     parser.add_argument("file", nargs="?", type=Path, help="a .piqi file to print as .proto")
