@@ -2,7 +2,7 @@
 
 Nothing here measures anything by itself. The payload builders produce the messages the
 sandbox exchange really sends (same fields, same sizes), numbered by a real server-side
-:class:`~smarkets.session_core.SessionCore`, so every benchmark parses what a client would
+:class:`~smarkets.protocol.core.SessionCore`, so every benchmark parses what a client would
 parse in production rather than synthetic bytes.
 """
 
@@ -19,9 +19,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from smarkets.framing import encode_frame
 from smarkets.proto import eto_pb2, seto_pb2
-from smarkets.session_core import (
+from smarkets.protocol import (
     LoggedIn,
     LoginRequested,
     ReplayStore,
@@ -29,6 +28,7 @@ from smarkets.session_core import (
     SessionCore,
     SessionState,
 )
+from smarkets.protocol.framing import encode_frame
 
 BENCH_DIR = Path(__file__).resolve().parent
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")

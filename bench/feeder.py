@@ -2,7 +2,7 @@
 
 Run as ``feeder.py --count N [--lazy]``: listens on 127.0.0.1 (a free port, printed as
 ``port P``), and for each connection, one after the other: does the server side of the
-login with a real :class:`~smarkets.session_core.SessionCore` (any credentials), then
+login with a real :class:`~smarkets.protocol.core.SessionCore` (any credentials), then
 writes the market_quotes snapshot a subscription starts with (seq 2; so that a client that
 keeps order books applies every update, as a subscribed client does), then N application
 payloads (the receive benchmark's mix of contract_quotes and order_executed, seqs 3 ..
@@ -24,8 +24,8 @@ import sys
 import threading
 import time
 
-from smarkets.framing import FrameDecoder, encode_frame
-from smarkets.session_core import LoginRequested, ReplayStore, Role, SessionCore, SessionState
+from smarkets.protocol import LoginRequested, ReplayStore, Role, SessionCore, SessionState
+from smarkets.protocol.framing import FrameDecoder, encode_frame
 
 # isort: split
 from common import (

@@ -1,6 +1,6 @@
 """Part 1 -- framing decode: frames/s for a stream of small payloads, by read size.
 
-What is measured: :class:`smarkets.framing.FrameDecoder` turning a byte stream back into
+What is measured: :class:`smarkets.protocol.framing.FrameDecoder` turning a byte stream back into
 payloads. The stream holds about 130,000 frames of real exchange payloads averaging ~30
 bytes (order_accepted, order_executed, order_cancelled, one-level contract_quotes, with
 consecutive eto seqs), fed in reads of 4 KiB, 64 KiB (what the client asks of the kernel)
@@ -20,7 +20,12 @@ slower than 64 KiB reads (a 10 % allowance for noise; the ratio is reported).
 from __future__ import annotations
 
 from smarkets.errors import ProtocolError
-from smarkets.framing import DEFAULT_MAX_PAYLOAD_SIZE, MAX_HEADER_SIZE, MIN_FRAME_SIZE, FrameDecoder
+from smarkets.protocol.framing import (
+    DEFAULT_MAX_PAYLOAD_SIZE,
+    MAX_HEADER_SIZE,
+    MIN_FRAME_SIZE,
+    FrameDecoder,
+)
 
 # isort: split
 from common import (

@@ -38,8 +38,8 @@ import socket
 from pathlib import Path
 from typing import Any
 
-from smarkets.framing import encode_frame
 from smarkets.proto import seto_pb2
+from smarkets.protocol.framing import encode_frame
 
 # isort: split
 from common import Row, now_ns, percentile, start_helper, stop_helper

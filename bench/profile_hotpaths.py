@@ -35,7 +35,7 @@ from typing import Any
 
 from smarkets.book import Books
 from smarkets.proto import seto_pb2
-from smarkets.session_core import (
+from smarkets.protocol import (
     Received,
     ReplayStore,
     Role,

@@ -5,8 +5,8 @@ and three offer levels and a trade, ~98 bytes) per order_executed (~41 bytes), w
 consecutive eto seqs, as a real server core numbers them -- going through the client's
 receive path, in two variants:
 
-* core: 64 KiB reads through :class:`~smarkets.framing.FrameDecoder`, then
-  :meth:`~smarkets.session_core.SessionCore.receive_payloads` (parse, required-field check,
+* core: 64 KiB reads through :class:`~smarkets.protocol.framing.FrameDecoder`, then
+  :meth:`~smarkets.protocol.core.SessionCore.receive_payloads` (parse, required-field check,
   sequencing), then a dispatch by handler name through a dict of handler lists, as
   :class:`smarkets.Smarkets` does, to a handler that counts.
 * client: the real :class:`smarkets.Smarkets` (on a real :class:`smarkets.Session` and
@@ -30,9 +30,9 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from smarkets.framing import FrameDecoder
 from smarkets.proto import seto_pb2
-from smarkets.session_core import Received
+from smarkets.protocol import Received
+from smarkets.protocol.framing import FrameDecoder
 
 # isort: split
 from common import (

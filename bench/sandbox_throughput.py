@@ -13,7 +13,7 @@ framing, sockets or client: the ratio is what the server and the client around t
 matching engine cost.
 
 Fan-out -- what is measured: 50 subscriber sessions (raw connections driven by
-:class:`~smarkets.session_core.SessionCore` and :class:`~smarkets.framing.FrameDecoder`
+:class:`~smarkets.protocol.core.SessionCore` and :class:`~smarkets.protocol.framing.FrameDecoder`
 directly, all in this process, served by one ``select`` loop) subscribe to market
 ``1c024``; one trader session places 1,000 good-til-cancelled orders at distinct prices,
 200 per write, each of which changes the book, so each sends one contract_quotes to every
@@ -35,10 +35,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from smarkets.framing import FrameDecoder, encode_frame
 from smarkets.proto import seto_pb2
-from smarkets.sandbox.exchange import Exchange, ToMarket
-from smarkets.session_core import (
+from smarkets.protocol import (
     LoggedIn,
     Received,
     ReplayStore,
@@ -49,6 +47,8 @@ from smarkets.session_core import (
     State,
     serialize_once,
 )
+from smarkets.protocol.framing import FrameDecoder, encode_frame
+from smarkets.sandbox.exchange import Exchange, ToMarket
 
 # isort: split
 from common import CpuShare, Row, interleaved_trials, median, now_ns, rate

@@ -57,7 +57,7 @@ from _connect import add_connection_arguments, session_settings
 import smarkets
 from smarkets.catalogue import fetch_catalogue
 from smarkets.proto import seto_pb2
-from smarkets.session_core import is_session_level
+from smarkets.protocol import is_session_level
 from smarkets.units import amount_text, price_text
 
 #: Levels of one side shown per update line.

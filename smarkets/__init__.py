@@ -95,15 +95,15 @@ from smarkets.exceptions import (
     ParseError,
     SocketDisconnected,
 )
-from smarkets.ids import (
+from smarkets.journal import Journal, JournalError, read_journal
+from smarkets.orders import Order
+from smarkets.protocol.ids import (
     int_to_uuid128,
     str_to_int,
     str_to_uuid128,
     uuid128_to_int,
     uuid128_to_str,
 )
-from smarkets.journal import Journal, JournalError, read_journal
-from smarkets.orders import Order
 from smarkets.reconnect import ConnectionEvent, ConnectionState, ReconnectPolicy
 from smarkets.session import Session
 from smarkets.session_socket import SessionSocket

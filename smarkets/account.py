@@ -28,8 +28,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from smarkets.errors import ProtocolError
-from smarkets.ids import uuid128_to_int
 from smarkets.proto import seto_pb2
+from smarkets.protocol.ids import uuid128_to_int
 
 __all__ = [
     "UNITS_EXPONENT",

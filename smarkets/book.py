@@ -72,9 +72,9 @@ from collections import deque
 from collections.abc import Iterator, Mapping
 from typing import Any, NamedTuple
 
-from smarkets import ids
 from smarkets.errors import Error, InvalidIdError
 from smarkets.proto import seto_pb2
+from smarkets.protocol import ids
 
 __all__ = [
     "BOOK_HANDLER_NAMES",

@@ -17,7 +17,6 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from smarkets import ids
 from smarkets.errors import InvalidRequestError
 from smarkets.events import (
     SPORT_REQUESTS,
@@ -28,6 +27,7 @@ from smarkets.events import (
     TvAndEntertainment,
 )
 from smarkets.proto import seto_pb2
+from smarkets.protocol import ids
 
 if TYPE_CHECKING:
     from smarkets.client import Smarkets

@@ -32,13 +32,13 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from smarkets import ids
 from smarkets.account import Account, OpenOrder, open_orders
 from smarkets.catalogue import catalogue_requests
 from smarkets.client import Smarkets
 from smarkets.errors import Error, InvalidIdError, SettingsError
 from smarkets.events import SPORT_REQUESTS, UNDATED_REQUESTS, EventsRequest, SportByDate
 from smarkets.proto import seto_pb2
+from smarkets.protocol import ids
 from smarkets.session import Session
 from smarkets.settings import DEFAULT_PORT, DEFAULT_SOCKET_TIMEOUT, SessionSettings
 from smarkets.units import amount_text, money_text, price_text

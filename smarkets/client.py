@@ -43,7 +43,6 @@ from typing import Any, TypeVar
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 
-from smarkets import ids
 from smarkets.account import Account, OpenOrder, open_orders
 from smarkets.book import BOOK_HANDLER_NAMES, Books, MarketBook
 from smarkets.errors import (
@@ -57,8 +56,8 @@ from smarkets.errors import (
 from smarkets.events import EventsRequest, fetch_listing
 from smarkets.orders import Order
 from smarkets.proto import eto_pb2, seto_pb2
+from smarkets.protocol import Event, Received, ids, is_session_level, session_payload
 from smarkets.session import Session
-from smarkets.session_core import Event, Received, is_session_level, session_payload
 
 __all__ = [
     "ETO_HANDLER_NAMES",
@@ -852,7 +851,7 @@ class Smarkets:
     def str_to_uuid128(
         uuid_str: str, uuid128: seto_pb2.Uuid128 | None = None, strip_tag: bool = True
     ) -> seto_pb2.Uuid128:
-        """``'fc024'`` → ``Uuid128(low=0xf)``; see :func:`smarkets.ids.str_to_uuid128`.
+        """``'fc024'`` → ``Uuid128(low=0xf)``; see :func:`smarkets.protocol.ids.str_to_uuid128`.
 
         With ``uuid128`` given (the 2013 SDK's signature), that ``Uuid128`` is filled and
         returned instead of a new one.
@@ -879,23 +878,23 @@ class Smarkets:
     def uuid_to_str(u: seto_pb2.Uuid128 | int, kind: str) -> str:
         """``(Uuid128(low=0xf), 'market')`` → ``'fc024'``.
 
-        See :func:`smarkets.ids.uuid128_to_str`.
+        See :func:`smarkets.protocol.ids.uuid128_to_str`.
         """
         return ids.uuid128_to_str(u, kind)
 
     @staticmethod
     def uuid128_to_int(u: seto_pb2.Uuid128) -> int:
-        """The number a ``Uuid128`` carries; see :func:`smarkets.ids.uuid128_to_int`."""
+        """The number a ``Uuid128`` carries; see :func:`smarkets.protocol.ids.uuid128_to_int`."""
         return ids.uuid128_to_int(u)
 
     @staticmethod
     def int_to_uuid128(n: int) -> seto_pb2.Uuid128:
-        """The ``Uuid128`` carrying ``n``; see :func:`smarkets.ids.int_to_uuid128`."""
+        """The ``Uuid128`` carrying ``n``; see :func:`smarkets.protocol.ids.int_to_uuid128`."""
         return ids.int_to_uuid128(n)
 
     @staticmethod
     def str_to_int(text: str, strip_tag: bool = True) -> int:
-        """The number of a tagged hex id; see :func:`smarkets.ids.str_to_int`."""
+        """The number of a tagged hex id; see :func:`smarkets.protocol.ids.str_to_int`."""
         return ids.str_to_int(text, strip_tag=strip_tag)
 
     def __repr__(self) -> str:

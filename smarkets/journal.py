@@ -27,7 +27,7 @@ updated as they were live.  :func:`read_journal` iterates the raw records.
 File format
 -----------
 A journal is a sequence of frames as on the wire (PROTOCOL.md section 2: a
-ULEB128 length, then that many bytes; :func:`smarkets.framing.encode_frame`).
+ULEB128 length, then that many bytes; :func:`smarkets.protocol.framing.encode_frame`).
 The first frame holds the 18 bytes :data:`MAGIC` (``smarkets-journal``, a zero
 byte, then the format version 1).  Every later frame is one record::
 
@@ -65,16 +65,16 @@ from typing import IO, Any
 from google.protobuf.message import DecodeError
 
 from smarkets.errors import Error, ProtocolError, UnknownHandlerError
-from smarkets.framing import FrameDecoder, encode_frame
 from smarkets.proto import eto_pb2, seto_pb2
-from smarkets.redact import redacted
-from smarkets.session_core import (
+from smarkets.protocol import (
     Received,
     ReplayStore,
     Role,
     SessionCore,
     SessionState,
 )
+from smarkets.protocol.framing import FrameDecoder, encode_frame
+from smarkets.redact import redacted
 
 __all__ = [
     "DIRECTIONS",
@@ -414,9 +414,9 @@ class _NoReplayStore(ReplayStore):
 class _Sequencer:
     """Which received payloads the live session delivered.
 
-    A client :class:`~smarkets.session_core.SessionCore` is fed the recorded payloads as
+    A client :class:`~smarkets.protocol.core.SessionCore` is fed the recorded payloads as
     the live one was, so a replay follows the very rules the live session did (they live in
-    :mod:`smarkets.session_core` only); whatever that core would send back is discarded.
+    :mod:`smarkets.protocol.core` only); whatever that core would send back is discarded.
     """
 
     def __init__(self) -> None:

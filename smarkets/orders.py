@@ -22,9 +22,9 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from smarkets import ids
 from smarkets.errors import InvalidOrderError
 from smarkets.proto import seto_pb2
+from smarkets.protocol import ids
 
 __all__ = ["Order", "OrderCallback"]
 

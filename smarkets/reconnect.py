@@ -38,7 +38,7 @@ delays and attempts add up to.
 
 The script observes what happens through ``on_connection_event``, called (in the thread
 that reads) with a :class:`ConnectionEvent` at every change, and through the
-:class:`~smarkets.session_core.LoggedIn` event that a read returns after each resume.
+:class:`~smarkets.protocol.events.LoggedIn` event that a read returns after each resume.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The session layer over a real connection: :class:`Session`.
 
-:class:`Session` is a thin shell around :class:`smarkets.session_core.SessionCore`
+:class:`Session` is a thin shell around :class:`smarkets.protocol.core.SessionCore`
 (which holds every rule of PROTOCOL.md section 4: numbering, replay, gaps,
 duplicates, gapfills, heartbeats, login and logout).  The shell only does the
 I/O: it owns a :class:`~smarkets.session_socket.SessionSocket`, feeds the core
@@ -40,17 +40,9 @@ from smarkets.errors import (
     SocketTimeout,
     UnknownSessionError,
 )
-from smarkets.extensions import EXTENSIONS_VERSION
 from smarkets.journal import Journal
 from smarkets.proto import eto_pb2, seto_pb2
-from smarkets.reconnect import (
-    ConnectionEvent,
-    ConnectionListener,
-    ConnectionState,
-    ReconnectPolicy,
-    notify,
-)
-from smarkets.session_core import (
+from smarkets.protocol import (
     Event,
     LoggedIn,
     Received,
@@ -62,6 +54,14 @@ from smarkets.session_core import (
     State,
     is_session_level,
     logout_reason_name,
+)
+from smarkets.protocol.extensions import EXTENSIONS_VERSION
+from smarkets.reconnect import (
+    ConnectionEvent,
+    ConnectionListener,
+    ConnectionState,
+    ReconnectPolicy,
+    notify,
 )
 from smarkets.session_socket import SessionSocket
 from smarkets.settings import SessionSettings
@@ -417,7 +417,7 @@ class Session:
         """Connect if needed and log in, resuming the session when it has an id.
 
         Blocks until the server answers.  Returns the events received up to
-        and including the :class:`~smarkets.session_core.LoggedIn` (among them the
+        and including the :class:`~smarkets.protocol.events.LoggedIn` (among them the
         ``Received`` login response); anything that arrived behind it is kept
         for the next :meth:`read_events`.  A login that is already done
         returns ``[]``.
@@ -530,7 +530,7 @@ class Session:
         With a :attr:`reconnect_policy`, a failed connection or a resumable end
         of the session is not raised: the session reconnects and resumes (see
         :meth:`reconnect`), and the events of the login (a
-        :class:`~smarkets.session_core.LoggedIn` among them) are returned.
+        :class:`~smarkets.protocol.events.LoggedIn` among them) are returned.
         """
         try:
             if self._resume_due():
@@ -893,7 +893,7 @@ class Session:
         the error); a script may call it too.  Without a policy, one attempt
         is made at once.  Returns what arrived before the failure and was not
         yet returned, then the events of the login (ending with
-        :class:`~smarkets.session_core.LoggedIn`).  Raises the error of the
+        :class:`~smarkets.protocol.events.LoggedIn`).  Raises the error of the
         last attempt when ``max_attempts`` attempts in a row failed, and at
         once an error that ends the session for good
         (:class:`~smarkets.errors.UnknownSessionError`,

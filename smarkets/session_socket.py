@@ -25,7 +25,7 @@ from smarkets.errors import (
     SocketTimeout,
     TLSError,
 )
-from smarkets.framing import FrameDecoder, encode_frames
+from smarkets.protocol.framing import FrameDecoder, encode_frames
 from smarkets.settings import SessionSettings
 
 __all__ = ["SessionSocket", "ssl_context"]

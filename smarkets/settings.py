@@ -13,13 +13,13 @@ import ssl as _ssl
 from typing import Any
 
 from smarkets.errors import SettingsError
-from smarkets.framing import DEFAULT_MAX_PAYLOAD_SIZE
-from smarkets.redact import MASK
-from smarkets.session_core import (
+from smarkets.protocol import (
     DEFAULT_HEARTBEAT_INTERVAL,
     DEFAULT_HEARTBEAT_TIMEOUT,
     DEFAULT_LOGIN_TIMEOUT,
 )
+from smarkets.protocol.framing import DEFAULT_MAX_PAYLOAD_SIZE
+from smarkets.redact import MASK
 
 __all__ = [
     "DEFAULT_PORT",
@@ -120,7 +120,8 @@ class SessionSettings:
       per million orders).  A replay request reaching further back than what is
       kept ends the session.
     * ``extensions`` (``True``): ask the server at login for this project's protocol
-      extensions (``seto.Login.extensions``, :data:`smarkets.extensions.EXTENSIONS_VERSION`).
+      extensions (``seto.Login.extensions``,
+      :data:`smarkets.protocol.extensions.EXTENSIONS_VERSION`).
       ``False`` speaks the published schema only (eto v0.3.0 / seto v0.6.4), as a 2013
       client would; what the server granted is ``Session.extensions`` after the login.
     """

@@ -49,7 +49,7 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from smarkets.errors import StateStoreError
-from smarkets.session_core import ReplayStore
+from smarkets.protocol import ReplayStore
 
 __all__ = [
     "SENT_LOG_MAGIC",
@@ -183,7 +183,7 @@ def _close_fd(fd: int) -> None:
 
 
 class FileReplayStore(ReplayStore):
-    """A :class:`~smarkets.session_core.ReplayStore` that also appends to a log file.
+    """A :class:`~smarkets.protocol.replay.ReplayStore` that also appends to a log file.
 
     Every payload the session numbers is kept in memory as by the plain store, and a
     record of it is added to a buffer that :meth:`sync` writes to the file (``fsync``

@@ -25,7 +25,6 @@ import time
 from collections.abc import Callable
 from typing import Any, TextIO
 
-from smarkets import ids
 from smarkets.book import ContractBook, MarketBook
 from smarkets.catalogue import ListedMarket, fetch_catalogue
 from smarkets.client import Smarkets
@@ -39,6 +38,7 @@ from smarkets.errors import (
     SocketError,
 )
 from smarkets.proto import seto_pb2
+from smarkets.protocol import ids
 from smarkets.session import Received
 from smarkets.units import amount_text, money_text, price_text
 

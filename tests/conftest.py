@@ -11,7 +11,7 @@ import pytest
 import trustme
 
 import smarkets
-from smarkets.extensions import EXTENSIONS_VERSION
+from smarkets.protocol.extensions import EXTENSIONS_VERSION
 
 USERNAME = "alice"
 PASSWORD = "s3cret-pa55word"
@@ -107,7 +107,7 @@ class Loopback:
     address = "loopback:3701"
 
     def __init__(self, clock: FakeClock) -> None:
-        from smarkets.session_core import SessionState
+        from smarkets.protocol import SessionState
 
         self.clock = clock
         self.connected = False
@@ -122,7 +122,7 @@ class Loopback:
         self.writes = 0
 
     def connect(self) -> None:
-        from smarkets.session_core import Role, SessionCore
+        from smarkets.protocol import Role, SessionCore
 
         if self.connected:
             return
@@ -145,7 +145,7 @@ class Loopback:
 
     def send_payloads(self, payloads: list[bytes]) -> None:
         from smarkets.proto import seto_pb2
-        from smarkets.session_core import LoggedIn, LoginRequested, SessionState
+        from smarkets.protocol import LoggedIn, LoginRequested, SessionState
 
         if not self.connected:
             raise smarkets.SocketError("not connected")

@@ -6,16 +6,16 @@ import pytest
 
 import smarkets
 import smarkets.account
-import smarkets.extensions
+import smarkets.protocol.extensions
 from smarkets.client import (
     ETO_HANDLER_NAMES,
     HANDLER_NAMES,
     SETO_HANDLER_NAMES,
     payload_name,
 )
-from smarkets.extensions import EXTENSIONS_VERSION
 from smarkets.proto import eto_pb2, seto_pb2
-from smarkets.session_core import session_payload
+from smarkets.protocol import session_payload
+from smarkets.protocol.extensions import EXTENSIONS_VERSION
 
 
 def seto(kind: str, **fields) -> seto_pb2.Payload:
@@ -429,7 +429,7 @@ def published(make_session, loopback) -> smarkets.Smarkets:
 
 def test_login_asks_for_extensions_and_exposes_the_grant(client, loopback) -> None:
     login = loopback.received[0].login
-    assert login.extensions == smarkets.extensions.EXTENSIONS_VERSION
+    assert login.extensions == smarkets.protocol.extensions.EXTENSIONS_VERSION
     assert client.session.extensions == client.extensions == EXTENSIONS_VERSION
 
 

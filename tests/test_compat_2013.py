@@ -11,7 +11,7 @@ import pytest
 import smarkets
 from smarkets import errors
 from smarkets.proto import eto_pb2, seto_pb2
-from smarkets.session_core import session_payload
+from smarkets.protocol import session_payload
 
 
 def U(n: int) -> seto_pb2.Uuid128:
@@ -270,7 +270,7 @@ def test_login_without_receiving_leaves_the_response_to_read(make_session, loopb
     assert payload.eto_payload.login_response.session == session.session == "19999"
     # The session took the response as login() would have.
     assert session.logged_in
-    assert session.extensions == smarkets.extensions.EXTENSIONS_VERSION
+    assert session.extensions == smarkets.protocol.extensions.EXTENSIONS_VERSION
     assert (session.inseq, session.outseq) == (2, 2)
     client.ping()
     client.flush()

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from smarkets.framing import FrameDecoder, encode_frame
+from smarkets.protocol.framing import FrameDecoder, encode_frame
 from smarkets.sandbox.cli import AdminConsole
 from smarkets.settings import SessionSettings
 

@@ -1,17 +1,17 @@
-"""What a session without extensions is sent (smarkets.extensions, PROTOCOL.md 3.2)."""
+"""What a session without extensions is sent (smarkets.protocol.extensions, PROTOCOL.md 3.2)."""
 
 from __future__ import annotations
 
 import pytest
 from google.protobuf.unknown_fields import UnknownFieldSet
 
-from smarkets.extensions import (
+from smarkets.proto import eto_pb2, seto_pb2
+from smarkets.protocol.extensions import (
     EXTENSIONS_VERSION,
     is_extension_kind,
     logout_reason_for,
     published_view,
 )
-from smarkets.proto import eto_pb2, seto_pb2
 
 
 def _executed() -> seto_pb2.Payload:

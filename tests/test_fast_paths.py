@@ -16,10 +16,9 @@ import pytest
 
 import smarkets
 from smarkets.errors import ProtocolError
-from smarkets.framing import FrameDecoder, encode_frame, encode_frames
 from smarkets.orders import Order
 from smarkets.proto import eto_pb2, seto_pb2
-from smarkets.session_core import (
+from smarkets.protocol import (
     LoggedIn,
     LoginRequested,
     Received,
@@ -30,6 +29,7 @@ from smarkets.session_core import (
     serialize_once,
     session_payload,
 )
+from smarkets.protocol.framing import FrameDecoder, encode_frame, encode_frames
 from smarkets.session_socket import SessionSocket
 
 

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from smarkets.errors import ProtocolError
-from smarkets.framing import DEFAULT_MAX_PAYLOAD_SIZE, FrameDecoder, encode_frame
+from smarkets.protocol.framing import DEFAULT_MAX_PAYLOAD_SIZE, FrameDecoder, encode_frame
 
 # (payload, frame) pairs from the protocol's table of test vectors.
 VECTORS = [

@@ -7,7 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from smarkets.errors import Error, InvalidIdError
-from smarkets.ids import (
+from smarkets.proto import seto_pb2
+from smarkets.protocol.ids import (
     TAGS,
     int_to_uuid128,
     str_to_int,
@@ -15,7 +16,6 @@ from smarkets.ids import (
     uuid128_to_int,
     uuid128_to_str,
 )
-from smarkets.proto import seto_pb2
 
 ids = st.integers(min_value=0, max_value=2**128 - 1)
 kinds = st.sampled_from(sorted(TAGS))

@@ -15,8 +15,8 @@ from conftest import PASSWORD
 import smarkets
 from smarkets.journal import MAGIC, Journal, JournalError, JournalRecord, read_journal, replay
 from smarkets.proto import eto_pb2, seto_pb2
+from smarkets.protocol import Received, Role, SessionCore, SessionState, session_payload
 from smarkets.sandbox.process import SandboxProcess
-from smarkets.session_core import Received, Role, SessionCore, SessionState, session_payload
 
 
 def quotes_payload(seq: int = 0) -> seto_pb2.Payload:

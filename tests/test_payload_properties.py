@@ -32,14 +32,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from smarkets.errors import ProtocolError
-from smarkets.extensions import EXTENSIONS_VERSION, has_extensions
-from smarkets.framing import FrameDecoder, encode_frame
 from smarkets.proto import eto_pb2, seto_pb2
-from smarkets.sandbox.accounts import CredentialStore
-from smarkets.sandbox.catalogue import default_markets
-from smarkets.sandbox.exchange import Exchange
-from smarkets.sandbox.server import Connection, SandboxServer, ServerConfig
-from smarkets.session_core import (
+from smarkets.protocol import (
     LoggedIn,
     Received,
     Role,
@@ -49,6 +43,12 @@ from smarkets.session_core import (
     is_session_level,
     session_payload,
 )
+from smarkets.protocol.extensions import EXTENSIONS_VERSION, has_extensions
+from smarkets.protocol.framing import FrameDecoder, encode_frame
+from smarkets.sandbox.accounts import CredentialStore
+from smarkets.sandbox.catalogue import default_markets
+from smarkets.sandbox.exchange import Exchange
+from smarkets.sandbox.server import Connection, SandboxServer, ServerConfig
 
 Payload = seto_pb2.Payload
 F = TypeVar("F", bound=Callable[..., Any])
@@ -200,7 +200,7 @@ def logged_in_pair(replay_limit: int | None = None) -> tuple[SessionCore, Sessio
 
 
 def _store(limit: int | None) -> Any:
-    from smarkets.session_core import ReplayStore
+    from smarkets.protocol import ReplayStore
 
     return ReplayStore(limit=limit)
 

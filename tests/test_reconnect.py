@@ -15,8 +15,8 @@ from conftest import PASSWORD, USERNAME, FakeClock, Loopback
 
 import smarkets
 from smarkets.proto import eto_pb2, seto_pb2
+from smarkets.protocol import LoggedIn, Received, is_session_level
 from smarkets.reconnect import ConnectionEvent, ConnectionState, ReconnectPolicy
-from smarkets.session_core import LoggedIn, Received, is_session_level
 
 CS = ConnectionState
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 import pytest
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 
-from smarkets.extensions import FIRST_EXTENSION_CODE
 from smarkets.proto import eto_pb2, seto_pb2
+from smarkets.protocol.extensions import FIRST_EXTENSION_CODE
 
 _TYPE_NAMES = {
     getattr(FieldDescriptor, name): name[len("TYPE_") :].lower()

@@ -6,10 +6,10 @@ import pytest
 from conftest import PASSWORD, USERNAME
 
 import smarkets
-from smarkets.extensions import EXTENSIONS_VERSION
 from smarkets.proto import eto_pb2, seto_pb2
+from smarkets.protocol import SessionEnded, session_payload
+from smarkets.protocol.extensions import EXTENSIONS_VERSION
 from smarkets.session import LoggedIn, Received, State, error_for_end
-from smarkets.session_core import SessionEnded, session_payload
 
 
 def market_state(n: int) -> seto_pb2.Payload:

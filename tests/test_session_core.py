@@ -1,4 +1,4 @@
-"""Unit tests of :mod:`smarkets.session_core`, the session rules of PROTOCOL.md §4.
+"""Unit tests of :mod:`smarkets.protocol.core`, the session rules of PROTOCOL.md §4.
 
 No sockets and no clock, in the style of h11's tests: two cores (a ``Role.CLIENT``
 and a ``Role.SERVER``) are driven against each other by moving
@@ -23,14 +23,13 @@ from hypothesis import strategies as st
 
 from smarkets.errors import ProtocolError
 from smarkets.proto import eto_pb2, seto_pb2
-from smarkets.session_core import (
+from smarkets.protocol import (
     DEFAULT_HEARTBEAT_INTERVAL,
     DEFAULT_HEARTBEAT_TIMEOUT,
     DEFAULT_LOGIN_TIMEOUT,
     Event,
     LoggedIn,
     LoginRequested,
-    Payload,
     Received,
     ReplayStore,
     Role,
@@ -38,11 +37,13 @@ from smarkets.session_core import (
     SessionEnded,
     SessionState,
     State,
-    describe,
     is_session_level,
     logout_reason_name,
     session_payload,
 )
+from smarkets.redact import redacted_text as describe
+
+Payload = seto_pb2.Payload
 
 # ---------------------------------------------------------------------------
 # Helpers

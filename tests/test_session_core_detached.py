@@ -6,7 +6,7 @@ import pytest
 
 from smarkets.errors import ProtocolError
 from smarkets.proto import eto_pb2, seto_pb2
-from smarkets.session_core import (
+from smarkets.protocol import (
     LoggedIn,
     LoginRequested,
     Received,

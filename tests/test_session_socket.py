@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import smarkets
-from smarkets.framing import encode_frame
+from smarkets.protocol.framing import encode_frame
 from smarkets.session_socket import SessionSocket
 
 

@@ -82,7 +82,7 @@ def test_is_a_state_store(tmp_path) -> None:
 
 from smarkets import state_store as state_store_module  # noqa: E402
 from smarkets.proto import seto_pb2  # noqa: E402
-from smarkets.session_core import Received, is_session_level  # noqa: E402
+from smarkets.protocol import Received, is_session_level  # noqa: E402
 from smarkets.state_store import SENT_LOG_MAGIC, FileReplayStore, SentStore  # noqa: E402
 
 

@@ -180,8 +180,8 @@ class LogoutReasons(_Base):
 
     def run(self) -> list[nodes.Node]:
         from smarkets.proto import eto_pb2
+        from smarkets.protocol import SessionEnded
         from smarkets.session import error_for_end
-        from smarkets.session_core import SessionEnded
 
         rows = []
         for name, value in eto_pb2.LogoutReason.items():
@@ -216,7 +216,7 @@ class SandboxDefaults(_Base):
             ]
             return [_table(["account", "password", "balance"], [20, 20, 40], rows)]
         if what == "markets":
-            from smarkets.ids import uuid128_to_str
+            from smarkets.protocol.ids import uuid128_to_str
             from smarkets.sandbox.catalogue import default_markets
 
             rows = []

@@ -56,8 +56,8 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from smarkets.errors import InvalidIdError
-from smarkets.ids import set_uuid128, str_to_int, uuid128_to_str
 from smarkets.proto import seto_pb2
+from smarkets.protocol.ids import set_uuid128, str_to_int, uuid128_to_str
 from smarkets.sandbox.jsonfile import load_json_file
 
 __all__ = [

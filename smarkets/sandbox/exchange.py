@@ -8,7 +8,7 @@ one it is given (for execution and order timestamps). Each payload has ``type`` 
 matching message field set; ``eto_payload`` is left for the session layer to fill in.
 
 The payloads are built in full, extension fields included (PROTOCOL.md section 3.2); what a
-session without extensions is sent instead is :func:`smarkets.extensions.published_view`'s
+session without extensions is sent instead is :func:`smarkets.protocol.extensions.published_view`'s
 business, in the server.
 
 Money model

@@ -1,8 +1,8 @@
 """The sandbox exchange's network side: an asyncio server speaking the streaming protocol.
 
 Each TCP (or TLS) connection is a :class:`Connection`, an :class:`asyncio.Protocol` that
-feeds what it reads through a :class:`~smarkets.framing.FrameDecoder` into a
-:class:`~smarkets.session_core.SessionCore` (``Role.SERVER``) and writes out, framed, what
+feeds what it reads through a :class:`~smarkets.protocol.framing.FrameDecoder` into a
+:class:`~smarkets.protocol.core.SessionCore` (``Role.SERVER``) and writes out, framed, what
 the core gives back. The session rules (sequencing, replay, gap detection, heartbeats,
 login and logout) are the core's; this module only decides what the core leaves to the
 application: who may log in, which session a login resumes, what each request does and who
@@ -12,7 +12,7 @@ Sessions outlive connections. A :class:`ServerSession` is registered when its lo
 accepted; when its connection drops (or times out on heartbeats) it is *parked*: it keeps
 receiving its private messages and the market data it subscribed to, numbered and kept by
 a connection-less core in the session's replay store, for ``session_expiry`` seconds. A
-resume within that time picks the same :class:`~smarkets.session_core.SessionState` up on
+resume within that time picks the same :class:`~smarkets.protocol.replay.SessionState` up on
 the new connection, and the core replays exactly what the client missed. A session ended by
 a logout is forgotten at once.
 
@@ -34,7 +34,7 @@ Extensions (PROTOCOL.md section 3.2): a login whose ``seto.Login.extensions`` is
 granted ``min(requested, EXTENSIONS_VERSION)``, fixed for the session's life: a resume keeps
 the grant the session was created with, whatever the resuming login asks for. A session
 granted none is sent only what the published schema parses: every payload goes through
-:func:`smarkets.extensions.published_view` on its way to it (an extension kind is not sent;
+:func:`smarkets.protocol.extensions.published_view` on its way to it (an extension kind is not sent;
 extension fields are left out; an extension enum value becomes its published stand-in), and
 routing is decided on the full payload before the view is made (the request seqs that route
 order_cancelled and account_state are extension fields). The market-data fan-out serialises
@@ -102,10 +102,28 @@ from google.protobuf.message import DecodeError
 from google.protobuf.unknown_fields import UnknownFieldSet
 
 from smarkets.errors import ProtocolError
-from smarkets.extensions import EXTENSIONS_VERSION, FIRST_EXTENSION_CODE, published_view
-from smarkets.framing import DEFAULT_MAX_PAYLOAD_SIZE, FrameDecoder, encode_frames
-from smarkets.ids import str_to_int, uuid128_to_str
 from smarkets.proto import eto_pb2, seto_pb2
+from smarkets.protocol import (
+    DEFAULT_HEARTBEAT_INTERVAL,
+    DEFAULT_LOGIN_TIMEOUT,
+    Event,
+    LoggedIn,
+    LoginRequested,
+    Received,
+    ReplayStore,
+    Role,
+    SessionCore,
+    SessionEnded,
+    SessionState,
+    State,
+    is_session_level,
+    logout_reason_name,
+    serialize_once,
+    session_payload,
+)
+from smarkets.protocol.extensions import EXTENSIONS_VERSION, FIRST_EXTENSION_CODE, published_view
+from smarkets.protocol.framing import DEFAULT_MAX_PAYLOAD_SIZE, FrameDecoder, encode_frames
+from smarkets.protocol.ids import str_to_int, uuid128_to_str
 from smarkets.sandbox.accounts import MAX_NAME_LENGTH, AccountsError, CredentialStore
 from smarkets.sandbox.bots import BotFleet
 from smarkets.sandbox.catalogue import (
@@ -126,24 +144,6 @@ from smarkets.sandbox.exchange import (
     Exchange,
     Output,
     ToMarket,
-)
-from smarkets.session_core import (
-    DEFAULT_HEARTBEAT_INTERVAL,
-    DEFAULT_LOGIN_TIMEOUT,
-    Event,
-    LoggedIn,
-    LoginRequested,
-    Received,
-    ReplayStore,
-    Role,
-    SessionCore,
-    SessionEnded,
-    SessionState,
-    State,
-    is_session_level,
-    logout_reason_name,
-    serialize_once,
-    session_payload,
 )
 
 __all__ = [

@@ -1,4 +1,4 @@
-"""Differential fuzz target for :class:`smarkets.framing.FrameDecoder`.
+"""Differential fuzz target for :class:`smarkets.protocol.framing.FrameDecoder`.
 
 Builds byte streams (valid frames, mutated frames, huge or over-long headers, random
 garbage), feeds them to the decoder split at random points, and checks the outcome against
@@ -30,7 +30,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from smarkets.errors import ProtocolError
-from smarkets.framing import FrameDecoder, encode_frame
+from smarkets.protocol.framing import FrameDecoder, encode_frame
 
 
 def reference_decode(stream: bytes, max_size: int) -> tuple[list[bytes], bool, int]:

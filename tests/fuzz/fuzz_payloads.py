@@ -44,14 +44,8 @@ from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
 
 from smarkets.errors import ProtocolError
-from smarkets.extensions import EXTENSIONS_VERSION, has_extensions
-from smarkets.framing import FrameDecoder, encode_frame
 from smarkets.proto import eto_pb2, seto_pb2
-from smarkets.sandbox.accounts import CredentialStore
-from smarkets.sandbox.catalogue import default_markets
-from smarkets.sandbox.exchange import Exchange
-from smarkets.sandbox.server import Connection, SandboxServer, ServerConfig
-from smarkets.session_core import (
+from smarkets.protocol import (
     LoggedIn,
     Received,
     ReplayStore,
@@ -61,6 +55,12 @@ from smarkets.session_core import (
     is_session_level,
     session_payload,
 )
+from smarkets.protocol.extensions import EXTENSIONS_VERSION, has_extensions
+from smarkets.protocol.framing import FrameDecoder, encode_frame
+from smarkets.sandbox.accounts import CredentialStore
+from smarkets.sandbox.catalogue import default_markets
+from smarkets.sandbox.exchange import Exchange
+from smarkets.sandbox.server import Connection, SandboxServer, ServerConfig
 
 Payload = seto_pb2.Payload
 FD = FieldDescriptor

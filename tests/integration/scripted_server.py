@@ -14,8 +14,8 @@ function taking a :class:`ServerConnection`::
         ...  # run the client against server.port
 
 The session rules are not reimplemented here: each connection is driven by a
-:class:`~smarkets.session_core.SessionCore` in the server role, framed with
-:mod:`smarkets.framing`.  The script only adds the misbehaviour a test needs:
+:class:`~smarkets.protocol.core.SessionCore` in the server role, framed with
+:mod:`smarkets.protocol.framing`.  The script only adds the misbehaviour a test needs:
 dropping a payload (to make a gap the client must ask to replay), resending
 one (a duplicate), asking the client for a replay, going silent, closing in
 the middle of a frame.  An exception in a script (a failed expectation, a
@@ -33,9 +33,8 @@ from collections.abc import Callable
 from typing import Any
 
 from smarkets.client import payload_name
-from smarkets.framing import FrameDecoder, encode_frame
 from smarkets.proto import eto_pb2, seto_pb2
-from smarkets.session_core import (
+from smarkets.protocol import (
     Event,
     LoggedIn,
     LoginRequested,
@@ -46,6 +45,7 @@ from smarkets.session_core import (
     SessionState,
     session_payload,
 )
+from smarkets.protocol.framing import FrameDecoder, encode_frame
 
 #: How long a script waits for anything before failing the test.
 DEFAULT_TIMEOUT = 5.0

@@ -10,8 +10,8 @@ import pytest
 from scripted_server import ScriptedServer, ServerConnection
 
 import smarkets
-from smarkets.framing import encode_frame
 from smarkets.proto import eto_pb2
+from smarkets.protocol.framing import encode_frame
 
 R = eto_pb2
 

@@ -8,8 +8,8 @@ import pytest
 from scripted_server import ScriptedServer, ServerConnection, payload, uuid
 
 import smarkets
-from smarkets.extensions import EXTENSIONS_VERSION
 from smarkets.proto import eto_pb2, seto_pb2
+from smarkets.protocol.extensions import EXTENSIONS_VERSION
 
 ORDER_ID = uuid(0x99)
 

@@ -38,10 +38,10 @@ from faultproxy import C2S, S2C, Cut, FaultProxy, random_plan
 
 import smarkets
 from smarkets.proto import seto_pb2
+from smarkets.protocol import is_session_level
 from smarkets.reconnect import ConnectionEvent, ConnectionState, ReconnectPolicy
 from smarkets.sandbox.exchange import buy_cost, reservation, sell_cost
 from smarkets.sandbox.process import SandboxProcess
-from smarkets.session_core import is_session_level
 
 MARKET = "1c024"
 CONTRACTS = ("1cccc", "2cccc", "3cccc")
@@ -542,14 +542,14 @@ FRAMES = [b"a" * 10, b"b" * 200, b"c" * 3, b"d" * 300, b"e" * 50, b""]
 
 
 def _stream() -> bytes:
-    from smarkets.framing import encode_frame
+    from smarkets.protocol.framing import encode_frame
 
     return b"".join(encode_frame(p) for p in FRAMES)
 
 
 def _offsets() -> list[int]:
     """Where each frame of :data:`FRAMES` starts in the stream (and where it ends)."""
-    from smarkets.framing import encode_frame
+    from smarkets.protocol.framing import encode_frame
 
     offsets = [0]
     for payload in FRAMES:

@@ -34,11 +34,11 @@ import pytest
 from scripted_server import ScriptedServer, ServerConnection, payload, uuid
 
 import smarkets
-from smarkets.extensions import logout_reason_for
-from smarkets.framing import DEFAULT_MAX_PAYLOAD_SIZE, encode_frame
 from smarkets.proto import eto_pb2, seto_pb2
+from smarkets.protocol import session_payload
+from smarkets.protocol.extensions import logout_reason_for
+from smarkets.protocol.framing import DEFAULT_MAX_PAYLOAD_SIZE, encode_frame
 from smarkets.sandbox.process import SandboxProcess
-from smarkets.session_core import session_payload
 
 Payload = seto_pb2.Payload
 F = TypeVar("F", bound=Callable[..., Any])

@@ -35,14 +35,8 @@ from typing import Any, TypeVar
 import pytest
 
 import smarkets
-from smarkets.framing import FrameDecoder, encode_frame
 from smarkets.proto import eto_pb2, seto_pb2
-from smarkets.sandbox.accounts import CredentialStore
-from smarkets.sandbox.catalogue import default_markets
-from smarkets.sandbox.exchange import Exchange
-from smarkets.sandbox.process import SandboxProcess
-from smarkets.sandbox.server import SandboxServer, ServerConfig, TokenBucket
-from smarkets.session_core import (
+from smarkets.protocol import (
     LoggedIn,
     Received,
     Role,
@@ -51,6 +45,12 @@ from smarkets.session_core import (
     SessionState,
     session_payload,
 )
+from smarkets.protocol.framing import FrameDecoder, encode_frame
+from smarkets.sandbox.accounts import CredentialStore
+from smarkets.sandbox.catalogue import default_markets
+from smarkets.sandbox.exchange import Exchange
+from smarkets.sandbox.process import SandboxProcess
+from smarkets.sandbox.server import SandboxServer, ServerConfig, TokenBucket
 
 Payload = seto_pb2.Payload
 F = TypeVar("F", bound=Callable[..., Any])

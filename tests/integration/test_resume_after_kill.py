@@ -44,10 +44,10 @@ import pytest
 import smarkets
 from smarkets.client import payload_name
 from smarkets.proto import seto_pb2
+from smarkets.protocol import is_session_level
 from smarkets.reconnect import ReconnectPolicy
 from smarkets.sandbox.exchange import reservation
 from smarkets.sandbox.process import SandboxProcess
-from smarkets.session_core import is_session_level
 
 ALICE_MARKET, ALICE_CONTRACT = "1c024", "1cccc"  # nobody else trades it: her orders rest
 FEED_MARKET, FEED_CONTRACTS = "2c024", ("4cccc", "5cccc")

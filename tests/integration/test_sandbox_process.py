@@ -19,10 +19,8 @@ from typing import Any
 
 import pytest
 
-from smarkets.framing import FrameDecoder, encode_frame
 from smarkets.proto import eto_pb2, seto_pb2
-from smarkets.sandbox.process import SandboxAdminError, SandboxProcess
-from smarkets.session_core import (
+from smarkets.protocol import (
     LoggedIn,
     Received,
     Role,
@@ -31,6 +29,8 @@ from smarkets.session_core import (
     SessionState,
     is_session_level,
 )
+from smarkets.protocol.framing import FrameDecoder, encode_frame
+from smarkets.sandbox.process import SandboxAdminError, SandboxProcess
 
 Payload = seto_pb2.Payload
 WAIT = 10.0

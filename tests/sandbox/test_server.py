@@ -16,13 +16,8 @@ from typing import Any
 
 import pytest
 
-from smarkets.framing import FrameDecoder, encode_frame
 from smarkets.proto import eto_pb2, seto_pb2
-from smarkets.sandbox.accounts import CredentialStore
-from smarkets.sandbox.catalogue import default_markets
-from smarkets.sandbox.exchange import Exchange, ToAccount, ToMarket
-from smarkets.sandbox.server import Connection, SandboxServer, ServerConfig, TokenBucket
-from smarkets.session_core import (
+from smarkets.protocol import (
     LoggedIn,
     Received,
     Role,
@@ -31,6 +26,11 @@ from smarkets.session_core import (
     SessionState,
     is_session_level,
 )
+from smarkets.protocol.framing import FrameDecoder, encode_frame
+from smarkets.sandbox.accounts import CredentialStore
+from smarkets.sandbox.catalogue import default_markets
+from smarkets.sandbox.exchange import Exchange, ToAccount, ToMarket
+from smarkets.sandbox.server import Connection, SandboxServer, ServerConfig, TokenBucket
 
 Payload = seto_pb2.Payload
 M1 = 1  # market 1c024: contracts 1, 2, 3

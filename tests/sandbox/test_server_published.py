@@ -12,9 +12,9 @@ import pytest
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 
-from smarkets.framing import encode_frame
 from smarkets.proto import eto_pb2, seto_pb2
-from smarkets.session_core import LoggedIn, SessionEnded
+from smarkets.protocol import LoggedIn, SessionEnded
+from smarkets.protocol.framing import encode_frame
 
 from .test_server import M1, M2, Client, Payload, make_server, order, request, run, subscribe
 

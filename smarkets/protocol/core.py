@@ -2,8 +2,8 @@
 
 This module is the one place where sequence numbers, replay, gap detection,
 duplicates, gapfills, heartbeats, login and logout are decided.  It takes
-payload bytes (as :class:`smarkets.framing.FrameDecoder` yields them) in and
-gives payload bytes (to frame with :func:`smarkets.framing.encode_frame`) and
+payload bytes (as :class:`smarkets.protocol.framing.FrameDecoder` yields them) in and
+gives payload bytes (to frame with :func:`smarkets.protocol.framing.encode_frame`) and
 events out; it never touches a socket,
 never reads a clock (callers pass ``now``) and starts no thread.  The client's
 :class:`smarkets.session.Session` and the sandbox's asyncio server are thin
@@ -44,18 +44,30 @@ or its published stand-in for a session without extensions).
 
 from __future__ import annotations
 
-import enum
 import logging
-from collections import deque
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-
-from google.protobuf.message import DecodeError
 
 from smarkets.errors import ProtocolError
-from smarkets.extensions import logout_reason_for
 from smarkets.proto import eto_pb2, seto_pb2
+from smarkets.protocol.events import Event, LoggedIn, LoginRequested, Received, SessionEnded
+from smarkets.protocol.extensions import logout_reason_for
+from smarkets.protocol.payloads import (
+    IS_REPLAY_SUFFIX,
+    MAX_SEQ,
+    decode_payloads,
+    is_session_level,
+    seq_suffix,
+    session_payload,
+)
+from smarkets.protocol.replay import SessionState
+from smarkets.protocol.states import TRANSITIONS, Role, State
 from smarkets.redact import redacted_text as describe
+
+__all__ = [
+    "DEFAULT_HEARTBEAT_INTERVAL",
+    "DEFAULT_HEARTBEAT_TIMEOUT",
+    "DEFAULT_LOGIN_TIMEOUT",
+    "SessionCore",
+]
 
 log = logging.getLogger("smarkets.session")
 wire_log = logging.getLogger("smarkets.wire")
@@ -75,310 +87,14 @@ _ETO_LOGIN = eto_pb2.PAYLOAD_LOGIN
 _ETO_LOGIN_RESPONSE = eto_pb2.PAYLOAD_LOGIN_RESPONSE
 _ETO_LOGOUT = eto_pb2.PAYLOAD_LOGOUT
 
-# The eto kinds that make up the session mechanics. Any other eto kind (a downtime alert,
-# a throttle notice) is news for the application: delivered in order, replayed in full.
-_SESSION_MECHANICS = frozenset(
-    {
-        _ETO_NONE,
-        _ETO_PING,
-        _ETO_PONG,
-        _ETO_GAPFILL,
-        _ETO_HEARTBEAT,
-        _ETO_REPLAY,
-        _ETO_LOGIN,
-        _ETO_LOGIN_RESPONSE,
-        _ETO_LOGOUT,
-    }
-)
-
-# Appended to a stored payload's bytes, this sets eto_payload.is_replay = true:
-# seto field 2 (eto_payload), length 2, holding eto field 3 (is_replay) = 1.
-# Protobuf merges repeated occurrences of an embedded message, so the copy
-# parses as the original with is_replay set, without a parse/serialise round.
-_IS_REPLAY_SUFFIX = bytes([0x12, 0x02, 0x18, 0x01])
-
-# The largest seq a uint64 can carry.
-_MAX_SEQ = (1 << 64) - 1
-
-
-def _seq_suffix(seq: int) -> bytes:
-    """Bytes that, appended to a serialised seto payload, set its eto seq to ``seq``.
-
-    seto field 2 (eto_payload) holding only eto field 1 (seq): merged into the payload's
-    own eto_payload like :data:`_IS_REPLAY_SUFFIX`, the later seq winning.
-    """
-    out = [0x12, 0, 0x08]  # field 2, length (set below), field 1
-    while seq >= 0x80:
-        out.append((seq & 0x7F) | 0x80)
-        seq >>= 7
-    out.append(seq)
-    out[1] = len(out) - 2
-    return bytes(out)
-
-
 DEFAULT_HEARTBEAT_INTERVAL = 15.0
 DEFAULT_HEARTBEAT_TIMEOUT = 45.0
 DEFAULT_LOGIN_TIMEOUT = 10.0
-
-
-#: Logout reasons that end a *connection* rather than the session: a timed-out
-#: heartbeat or login means the link failed, so the session stays resumable
-#: (until the server's session expiry), like one whose connection dropped.
-RESUMABLE_REASONS = frozenset({eto_pb2.LOGOUT_HEARTBEAT_TIMEOUT, eto_pb2.LOGOUT_LOGIN_TIMEOUT})
-
-
-class Role(enum.Enum):
-    """Which end of the connection a core plays."""
-
-    CLIENT = "client"
-    SERVER = "server"
-
-
-class State(enum.Enum):
-    """Where a connection is in its life."""
-
-    #: Client: nothing sent yet.  Server: waiting for the login.
-    AWAITING_LOGIN = "awaiting login"
-    #: Client: login sent, waiting for the response.  Server: login received,
-    #: waiting for the application to accept or refuse it.
-    LOGGING_IN = "logging in"
-    LOGGED_IN = "logged in"
-    #: A logout was sent; waiting for its confirmation.
-    LOGGING_OUT = "logging out"
-    #: Ended by a logout (either side) or a timeout; nothing more is sent.
-    CLOSED = "closed"
-
-
-class ReplayStore:
-    """What a side has sent, kept so it can answer a REPLAY request.
-
-    Application payloads are kept as their serialised bytes; session-level
-    ones only as a marker, since they are replayed as GAPFILL.  ``limit`` is
-    how many payloads are kept (the oldest are dropped first; ``None`` keeps
-    everything).  A replay request that reaches below what is kept cannot be
-    served, and ends the session.
-    """
-
-    __slots__ = ("_first", "_items", "limit")
-
-    def __init__(self, limit: int | None = None, first_seq: int = 1) -> None:
-        self.limit = limit
-        self._first = first_seq
-        self._items: deque[bytes | None] = deque()
-
-    @property
-    def first_seq(self) -> int:
-        """The oldest seq still kept (or the next to be added when empty)."""
-        return self._first
-
-    @property
-    def next_seq(self) -> int:
-        """The seq the next appended payload must have."""
-        return self._first + len(self._items)
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def append(self, seq: int, data: bytes | None) -> None:
-        """Keep payload ``seq``: its bytes, or ``None`` for a session-level one."""
-        items = self._items
-        if not items:
-            self._first = seq
-        elif seq != self._first + len(items):
-            raise ValueError(f"replay store expected seq {self.next_seq}, got {seq}")
-        items.append(data)
-        limit = self.limit
-        if limit is not None and len(items) > limit:
-            items.popleft()
-            self._first += 1
-
-    def clear(self, first_seq: int) -> None:
-        """Forget everything; the next payload kept will be ``first_seq``."""
-        self._items.clear()
-        self._first = first_seq
-
-    def since(self, seq: int) -> Iterator[tuple[int, bytes | None]]:
-        """Yield ``(seq, bytes or None)`` for every kept payload from ``seq`` on."""
-        start = max(seq - self._first, 0)
-        for offset in range(start, len(self._items)):
-            yield self._first + offset, self._items[offset]
-
-
-@dataclass
-class SessionState:
-    """One session's numbering and replay store; outlives its connections.
-
-    ``session_id`` is ``None`` until a server has assigned one.  ``inseq`` is the
-    next seq expected from the peer, ``outseq`` the next seq this side sends.
-    """
-
-    session_id: str | None = None
-    inseq: int = 1
-    outseq: int = 1
-    sent: ReplayStore = field(default_factory=ReplayStore)
-
-    def __post_init__(self) -> None:
-        if self.inseq < 1 or self.outseq < 1:
-            raise ValueError(f"inseq and outseq start at 1 (got {self.inseq}, {self.outseq})")
-        if not self.sent:
-            self.sent.clear(first_seq=self.outseq)
-
-
-# ---------------------------------------------------------------------------
-# Events handed to the shell
-
-
-@dataclass(slots=True, repr=False)
-class Received:
-    """A payload for the application, in order and exactly once.
-
-    ``seq`` is its eto seq, as the core read it (so that a shell need not fetch it from
-    the payload again); ``None`` only for an event made by hand without it.
-    """
-
-    payload: Payload
-    seq: int | None = None
-
-    def __repr__(self) -> str:
-        return f"Received({describe(self.payload)})"
-
-
-@dataclass(slots=True, repr=False)
-class LoginRequested:
-    """Server only: a client sent its login; accept or refuse it.
-
-    ``session_id`` is the session the client wants to resume, or ``None`` for a
-    new one; ``seq`` is the login's seq.
-    """
-
-    payload: Payload
-    session_id: str | None
-    seq: int
-
-    def __repr__(self) -> str:
-        # The payload carries the credentials: never show them.
-        return f"LoginRequested(session_id={self.session_id!r}, seq={self.seq})"
-
-
-@dataclass(slots=True)
-class LoggedIn:
-    """The login completed (client: the response arrived; server: accepted).
-
-    ``extensions`` is the version of the project's extensions granted to the session
-    (0: none, the published schema only; see :mod:`smarkets.extensions`).
-    """
-
-    session_id: str
-    reset: int
-    extensions: int = 0
-
-
-@dataclass(slots=True)
-class SessionEnded:
-    """The session is over on this connection; no more payloads will flow.
-
-    ``reason`` is the eto ``LogoutReason`` (``LOGOUT_…``).  ``by_peer`` tells
-    whether the peer ended it (its logout reached us) or this side did
-    (our logout, a heartbeat timeout, a login timeout).  ``resumable`` is true
-    when the session may be continued on a new connection.
-    """
-
-    reason: int
-    by_peer: bool
-
-    @property
-    def resumable(self) -> bool:
-        """Whether the session may be continued on a new connection."""
-        return self.reason in RESUMABLE_REASONS
-
-
-Event = Received | LoginRequested | LoggedIn | SessionEnded
 
 # Looked up once per payload on the receive path.
 _CLOSED = State.CLOSED
 _AWAITING_LOGIN = State.AWAITING_LOGIN
 _LOGGING_IN = State.LOGGING_IN
-
-
-def _decode(frame: bytes) -> Payload:
-    """Parse one payload, refusing anything a peer that follows the schema can't send."""
-    try:
-        payload = Payload.FromString(frame)
-    except DecodeError as exc:
-        raise ProtocolError(
-            f"undecodable payload ({len(frame)} bytes): {exc or 'invalid protobuf'}"
-        ) from exc
-    # upb does not enforce `required` (nor reject enum numbers it does not know,
-    # which leave a required enum unset): check it here.
-    if not payload.IsInitialized():
-        missing = ", ".join(payload.FindInitializationErrors())
-        raise ProtocolError(f"payload lacks required fields: {missing}")
-    return payload
-
-
-def _decode_all(frames: list[bytes]) -> list[Payload]:
-    """:func:`_decode` every frame, the common case (all of them valid) made cheap.
-
-    ``SerializeToString`` raises unless every required field is set, exactly
-    when ``IsInitialized()`` is false, and upb checks that while encoding, from
-    its presence bits, for about half the cost of the reflective walk that
-    ``IsInitialized()`` does.  When anything fails, the frames are decoded
-    again one by one by :func:`_decode`, which raises what it always raised,
-    for the first bad frame.
-    """
-    try:
-        payloads = list(map(Payload.FromString, frames))
-        # Serialised for the check only, the bytes dropped at once: map() runs it from C,
-        # without a Python loop around it (about 60 ns a payload less).
-        deque(map(Payload.SerializeToString, payloads), maxlen=0)
-    except Exception:
-        return [_decode(frame) for frame in frames]
-    return payloads
-
-
-def is_session_level(payload: Payload) -> bool:
-    """True for payloads of the session mechanics (never acted on twice, replayed as GAPFILL).
-
-    Logins, login responses, logouts, heartbeats, pings, pongs, replay requests and gapfills.
-    Other eto kinds (a downtime alert, a throttle notice) are news for the application,
-    sequenced like any application payload.
-    """
-    ptype = payload.type
-    return ptype == _PAYLOAD_LOGIN or (
-        ptype == _PAYLOAD_ETO and payload.eto_payload.type in _SESSION_MECHANICS
-    )
-
-
-def logout_reason_name(reason: int) -> str:
-    """``LOGOUT_HEARTBEAT_TIMEOUT`` for 2, and so on (the number if unknown)."""
-    try:
-        return eto_pb2.LogoutReason.Name(reason)
-    except ValueError:
-        return str(reason)
-
-
-def serialize_once(payload: Payload) -> bytes:
-    """``payload``'s bytes for :meth:`SessionCore.send_serialized`, to send to many sessions.
-
-    Its eto seq is set to 0 and its eto type to NONE when unset (the payload is changed in
-    place); each session's own seq is appended when it is sent.  Raises
-    :class:`~smarkets.errors.ProtocolError` when a required field is missing.
-    """
-    eto = payload.eto_payload
-    eto.seq = 0
-    if not eto.HasField("type"):
-        eto.type = _ETO_NONE
-    try:
-        return payload.SerializeToString()
-    except Exception as exc:  # EncodeError: a required field is missing
-        raise ProtocolError(f"cannot encode payload: {exc}") from exc
-
-
-def session_payload(eto_type: int) -> Payload:
-    """A new session-only seto payload of the given eto type (seq unset)."""
-    payload = Payload(type=_PAYLOAD_ETO)
-    payload.eto_payload.type = eto_type
-    return payload
 
 
 class SessionCore:
@@ -424,7 +140,7 @@ class SessionCore:
         # True for a core with no connection (see detached()).
         self._detached = False
         #: The extensions version granted to the session (0: the published schema only);
-        #: decides the LOGOUT reasons this side may send (see smarkets.extensions).
+        #: decides the LOGOUT reasons this side may send (see smarkets.protocol.extensions).
         self.extensions = 0
 
     @classmethod
@@ -449,6 +165,12 @@ class SessionCore:
         core.state = State.LOGGED_IN
         core._detached = True
         return core
+
+    def _enter(self, state: State) -> None:
+        """Move to ``state``: only along :data:`~smarkets.protocol.states.TRANSITIONS`."""
+        if state not in TRANSITIONS[self.state]:
+            raise AssertionError(f"no transition from {self.state} to {state}")
+        self.state = state
 
     @property
     def is_detached(self) -> bool:
@@ -498,7 +220,7 @@ class SessionCore:
         if self.state is not State.LOGGED_IN:
             raise ProtocolError(f"cannot send while {self.state.value}")
         seq = self._next_seq()
-        data = body + _seq_suffix(seq)
+        data = body + seq_suffix(seq)
         self._numbered(seq, data, session_level, now)
         if wire_log.isEnabledFor(logging.DEBUG):
             wire_log.debug("%s sent %s", self.role.value, describe(Payload.FromString(data)))
@@ -506,7 +228,7 @@ class SessionCore:
 
     def _next_seq(self) -> int:
         seq = self.session.outseq
-        if seq > _MAX_SEQ:
+        if seq > MAX_SEQ:
             raise ProtocolError("sequence numbers exhausted: the session must end")
         return seq
 
@@ -559,7 +281,7 @@ class SessionCore:
             payload.eto_payload.login.session = self.session.session_id
         elif self.session.outseq != 1:
             raise ProtocolError("a new session logs in with seq 1")
-        self.state = State.LOGGING_IN
+        self._enter(State.LOGGING_IN)
         self._started = now
         return self._send(payload, now)
 
@@ -583,7 +305,7 @@ class SessionCore:
         # login_seq > inseq: the client sent payloads we never got; asked for
         # below.  login_seq < inseq: the client lost track of what it sent;
         # `reset` tells it where to continue.
-        self.state = State.LOGGED_IN
+        self._enter(State.LOGGED_IN)
         payload = session_payload(_ETO_LOGIN_RESPONSE)
         resp = payload.eto_payload.login_response
         resp.session = session.session_id
@@ -616,7 +338,7 @@ class SessionCore:
             raise ProtocolError(f"cannot log out while {state}")
         wire_reason = logout_reason_for(reason, self.extensions)
         self._send_session(_ETO_LOGOUT, now, logout=eto_pb2.Logout(reason=wire_reason))
-        self.state = State.LOGGING_OUT
+        self._enter(State.LOGGING_OUT)
 
     def abort(self, reason: int, now: float) -> list[Event]:
         """End the session at once over what the peer sent: LOGOUT ``reason``, then closed.
@@ -635,7 +357,7 @@ class SessionCore:
     def _end_with_logout(self, reason: int, now: float) -> list[Event]:
         wire_reason = logout_reason_for(reason, self.extensions)
         self._send_session(_ETO_LOGOUT, now, logout=eto_pb2.Logout(reason=wire_reason))
-        self.state = State.CLOSED
+        self._enter(State.CLOSED)
         return [SessionEnded(reason, by_peer=False)]
 
     # -- timers ---------------------------------------------------------
@@ -672,13 +394,13 @@ class SessionCore:
             if state is State.LOGGING_IN:
                 # The server never answered: give up on this connection, but
                 # keep the session resumable; nothing is sent.
-                self.state = State.CLOSED
+                self._enter(State.CLOSED)
                 return [SessionEnded(eto_pb2.LOGOUT_LOGIN_TIMEOUT, by_peer=False)]
             return []
         if now >= self._last_received + self.heartbeat_timeout:
             if state is State.LOGGING_OUT:
                 # Our logout was never confirmed: close without another one.
-                self.state = State.CLOSED
+                self._enter(State.CLOSED)
                 return [SessionEnded(eto_pb2.LOGOUT_HEARTBEAT_TIMEOUT, by_peer=False)]
             log.warning(
                 "%s heard nothing for %.1fs: heartbeat timeout",
@@ -706,7 +428,7 @@ class SessionCore:
         # Decode the whole batch before applying any of it: if one payload is
         # bad, none is taken, so inseq does not move past payloads that the
         # application never got, and a resume replays them.
-        payloads = _decode_all(frames)
+        payloads = decode_payloads(frames)
         if self.role is Role.CLIENT and self.state is State.AWAITING_LOGIN:
             raise ProtocolError("the server sent payloads before the client logged in")
         self._last_received = now
@@ -757,7 +479,7 @@ class SessionCore:
             log.info("new session logged in with seq %d: refusing", eto.seq)
             events.extend(self._end_with_logout(eto_pb2.LOGOUT_LOGIN_NOT_FIRST_SEQ, now))
             return
-        self.state = State.LOGGING_IN
+        self._enter(State.LOGGING_IN)
         self._held.append(payload)
         events.append(LoginRequested(payload, session_id or None, eto.seq))
 
@@ -829,7 +551,7 @@ class SessionCore:
             not isinstance(response.session, str)
             or not response.session
             or reset < 1
-            or reset > _MAX_SEQ // 2
+            or reset > MAX_SEQ // 2
         ):
             raise ProtocolError(
                 f"invalid login response (session {response.session!r}, reset {reset})"
@@ -846,7 +568,7 @@ class SessionCore:
             session.outseq = reset
             session.sent.clear(first_seq=reset)
         # reset < outseq: the server missed some of ours and will ask (REPLAY).
-        self.state = State.LOGGED_IN
+        self._enter(State.LOGGED_IN)
         events.append(LoggedIn(response.session, reset, response.extensions))
         return True
 
@@ -854,7 +576,7 @@ class SessionCore:
         reason = eto.logout.reason if eto.HasField("logout") else eto_pb2.LOGOUT_NONE
         if self.state is State.LOGGING_OUT:
             # Our logout confirmed (or both sides logged out at once).
-            self.state = State.CLOSED
+            self._enter(State.CLOSED)
             events.append(SessionEnded(reason, by_peer=False))
             return
         if self.state is not State.CLOSED:
@@ -862,7 +584,7 @@ class SessionCore:
                 self._send_session(
                     _ETO_LOGOUT, now, logout=eto_pb2.Logout(reason=eto_pb2.LOGOUT_CONFIRMATION)
                 )
-            self.state = State.CLOSED
+            self._enter(State.CLOSED)
             events.append(SessionEnded(reason, by_peer=True))
 
     def _gap(self, seq: int, now: float) -> None:
@@ -917,7 +639,7 @@ class SessionCore:
                 gapfill.eto_payload.is_replay = True
                 data = gapfill.SerializeToString()
             else:
-                data = data + _IS_REPLAY_SUFFIX
+                data = data + IS_REPLAY_SUFFIX
             out.append(data)
             count += 1
         if count:
