@@ -15,7 +15,7 @@ from tools import piqi_compiler
 from tools.piqi_compiler import BUILTIN_TYPES, PiqiError, build, main, translate_file
 
 HEADER = (
-    "// Generated from piqi/m.piqi by `make proto` (smarkets/piqi_compiler.py).\n"
+    "// Generated from piqi/m.piqi by `make proto` (tools/piqi_compiler.py).\n"
     "// Do not edit: change the .piqi file and run `make proto` again.\n"
     "\n"
 )
@@ -95,7 +95,7 @@ def test_whole_file(tmp_path: Path) -> None:
 def test_source_name_and_no_package(tmp_path: Path) -> None:
     proto = translate_file(write(tmp_path, ".record [ .name r ]"), source_name="x/y.piqi")
     assert proto == (
-        "// Generated from x/y.piqi by `make proto` (smarkets/piqi_compiler.py).\n"
+        "// Generated from x/y.piqi by `make proto` (tools/piqi_compiler.py).\n"
         "// Do not edit: change the .piqi file and run `make proto` again.\n"
         "\n"
         'syntax = "proto2";\n'

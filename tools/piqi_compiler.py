@@ -902,7 +902,7 @@ class _Emitter:
                     self.message(definition.target, definition.proto_name, definition.comment)
                 )
         out = [
-            f"{_HEADER_MARK}{source_name} by `make proto` (smarkets/piqi_compiler.py).",
+            f"{_HEADER_MARK}{source_name} by `make proto` (tools/piqi_compiler.py).",
             "// Do not edit: change the .piqi file and run `make proto` again.",
             "",
             'syntax = "proto2";',
