@@ -15,7 +15,10 @@ and call these. The modules, from the wire up:
 * :mod:`~smarkets.protocol.states`: roles, states and the transition table;
 * :mod:`~smarkets.protocol.events`: what the rules tell their shell;
 * :mod:`~smarkets.protocol.core`: the session rules of PROTOCOL.md section 4
-  (:class:`SessionCore`).
+  (:class:`SessionCore`);
+* :mod:`~smarkets.protocol.connection`: :class:`Connection`, the rules with the framing in
+  front: bytes in, events out, bytes out -- what every shell drives;
+* :mod:`~smarkets.protocol.testing`: a client and a server connection joined in memory.
 
 Below it are only the generated schemas (:mod:`smarkets.proto`), the errors
 (:mod:`smarkets.errors`) and the redaction of secrets in logs (:mod:`smarkets.redact`).
@@ -23,6 +26,7 @@ Below it are only the generated schemas (:mod:`smarkets.proto`), the errors
 The names a shell needs are importable from ``smarkets.protocol`` directly.
 """
 
+from smarkets.protocol.connection import Connection
 from smarkets.protocol.core import (
     DEFAULT_HEARTBEAT_INTERVAL,
     DEFAULT_HEARTBEAT_TIMEOUT,
@@ -54,6 +58,7 @@ __all__ = [
     "DEFAULT_LOGIN_TIMEOUT",
     "RESUMABLE_REASONS",
     "TRANSITIONS",
+    "Connection",
     "Event",
     "LoggedIn",
     "LoginRequested",

@@ -26,6 +26,7 @@ __all__ = [
     "FrameDecoder",
     "encode_frame",
     "encode_frames",
+    "uleb128",
 ]
 
 #: Largest payload a decoder accepts unless told otherwise (1 MiB, PROTOCOL.md §2).
@@ -40,7 +41,7 @@ _SMALL_HEADERS = [bytes((n,)) for n in range(0x80)]
 _PADDING = [b"\x00" * (MIN_FRAME_SIZE - 1 - n) for n in range(MIN_FRAME_SIZE - 1)]
 
 
-def _uleb128(value: int) -> bytes:
+def uleb128(value: int) -> bytes:
     """Encode a non-negative integer as ULEB128 (the protobuf varint encoding)."""
     out = bytearray()
     while value >= 0x80:
@@ -57,7 +58,7 @@ def encode_frame(payload: bytes) -> bytes:
         if size < MIN_FRAME_SIZE - 1:
             return b"".join((_SMALL_HEADERS[size], payload, _PADDING[size]))
         return b"".join((_SMALL_HEADERS[size], payload))
-    return b"".join((_uleb128(size), payload))
+    return b"".join((uleb128(size), payload))
 
 
 def encode_frames(payloads: Iterable[bytes]) -> bytes:
@@ -76,7 +77,7 @@ def encode_frames(payloads: Iterable[bytes]) -> bytes:
             if size < MIN_FRAME_SIZE - 1:
                 append(_PADDING[size])
         else:
-            append(_uleb128(size))
+            append(uleb128(size))
             append(payload)
     return b"".join(parts)
 

@@ -15,6 +15,7 @@ from google.protobuf.message import DecodeError
 
 from smarkets.errors import ProtocolError
 from smarkets.proto import eto_pb2, seto_pb2
+from smarkets.protocol.framing import uleb128
 
 __all__ = [
     "IS_REPLAY_SUFFIX",
@@ -66,13 +67,8 @@ def seq_suffix(seq: int) -> bytes:
     seto field 2 (eto_payload) holding only eto field 1 (seq): merged into the payload's
     own eto_payload like :data:`IS_REPLAY_SUFFIX`, the later seq winning.
     """
-    out = [0x12, 0, 0x08]  # field 2, length (set below), field 1
-    while seq >= 0x80:
-        out.append((seq & 0x7F) | 0x80)
-        seq >>= 7
-    out.append(seq)
-    out[1] = len(out) - 2
-    return bytes(out)
+    field = b"\x08" + uleb128(seq)  # eto field 1, varint
+    return b"\x12" + bytes((len(field),)) + field  # seto field 2, length-delimited
 
 
 def decode_payload(frame: bytes) -> Payload:
