@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from smarkets.errors import ProtocolError
+from smarkets.errors import RemoteProtocolError
 from smarkets.proto import seto_pb2
 from smarkets.protocol.ids import uuid128_to_int
 
@@ -49,7 +49,7 @@ def decimal_to_units(decimal: seto_pb2.Decimal) -> int:
     ``value * 10 ** (4 - exponent)``: ``Decimal(value=12345, exponent=2)`` (123.45) is
     1234500.  An exponent above 4 is fine when the amount is a whole number of 1/10,000
     (``Decimal(value=1230000, exponent=6)`` is 12300); one that would need a fraction of
-    a unit raises :class:`~smarkets.errors.ProtocolError` (never rounded, never a float).
+    a unit raises :class:`~smarkets.errors.RemoteProtocolError` (never rounded, never a float).
     """
     value = decimal.value
     exponent = decimal.exponent
@@ -58,7 +58,7 @@ def decimal_to_units(decimal: seto_pb2.Decimal) -> int:
     divisor = 10 ** (exponent - UNITS_EXPONENT)
     units, rest = divmod(value, divisor)
     if rest:
-        raise ProtocolError(
+        raise RemoteProtocolError(
             f"amount {value}e-{exponent} is not a whole number of 1/10,000 of the currency: "
             "it cannot be represented exactly"
         )
@@ -99,7 +99,7 @@ class Account:
 
     @classmethod
     def from_message(cls, message: seto_pb2.AccountState) -> Account:
-        """Convert a ``seto.AccountState`` (raises ProtocolError for an inexact amount)."""
+        """Convert a ``seto.AccountState`` (raises RemoteProtocolError for an inexact amount)."""
         cash = decimal_to_units(message.cash)
         exposure = decimal_to_units(message.exposure)
         if message.HasField("available"):

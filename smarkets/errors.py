@@ -12,6 +12,19 @@ class Error(Exception):
 
 
 class ProtocolError(Error):
+    """The protocol was broken: by the peer (:class:`RemoteProtocolError`) or by what this
+    program asked for (:class:`LocalProtocolError`). Catch this to catch both."""
+
+
+class LocalProtocolError(ProtocolError):
+    """This program asked for something the protocol does not allow now: sending before
+    the login or after the logout, logging in twice, a payload lacking a required field.
+
+    Nothing was sent; the connection, if any, is as it was.
+    """
+
+
+class RemoteProtocolError(ProtocolError):
     """The peer sent bytes or payloads that break the wire protocol.
 
     The connection that produced it is unusable afterwards: nothing after the

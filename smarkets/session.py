@@ -35,6 +35,7 @@ from smarkets.errors import (
     NotLoggedInError,
     PayloadRejectedError,
     ProtocolError,
+    RemoteProtocolError,
     SessionEndedError,
     SocketError,
     SocketTimeout,
@@ -655,7 +656,7 @@ class Session:
                 # published stand-in NONE for a session without extensions); a session ended
                 # by logout cannot be resumed.
                 self._abort(core, now, exc)
-                raise ProtocolError(f"from {self._socket.address}: {exc}") from exc
+                raise RemoteProtocolError(f"from {self._socket.address}: {exc}") from exc
             self._flush_core(core, events)
             self._save()
             return events

@@ -21,6 +21,7 @@ from smarkets.errors import (
     ConnectError,
     ConnectionClosed,
     ProtocolError,
+    RemoteProtocolError,
     SocketError,
     SocketTimeout,
     TLSError,
@@ -351,7 +352,7 @@ class SessionSocket:
             return self._decoder.feed(data)
         except ProtocolError as exc:
             self.close()
-            raise ProtocolError(f"from {self.address}: {exc}") from exc
+            raise RemoteProtocolError(f"from {self.address}: {exc}") from exc
 
     def __repr__(self) -> str:
         state = "connected" if self._sock is not None else "not connected"

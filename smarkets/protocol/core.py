@@ -46,7 +46,7 @@ from __future__ import annotations
 
 import logging
 
-from smarkets.errors import ProtocolError
+from smarkets.errors import LocalProtocolError, RemoteProtocolError
 from smarkets.proto import eto_pb2, seto_pb2
 from smarkets.protocol.events import Event, LoggedIn, LoginRequested, Received, SessionEnded
 from smarkets.protocol.extensions import logout_reason_for
@@ -153,7 +153,7 @@ class SessionCore:
         resuming ``state`` replays it when the peer asks.  It has no timers
         (:meth:`next_deadline` is ``None``, :meth:`tick` does nothing), takes no
         input (:meth:`receive_payloads` raises
-        :class:`~smarkets.errors.ProtocolError`) and cannot log in or out.
+        :class:`~smarkets.errors.LocalProtocolError`) and cannot log in or out.
 
         The sandbox keeps a parked session (whose connection dropped) numbered
         with one; the client numbers what a script sends while it reconnects.
@@ -204,7 +204,7 @@ class SessionCore:
         those payloads).
         """
         if self.state is not State.LOGGED_IN:
-            raise ProtocolError(f"cannot send while {self.state.value}")
+            raise LocalProtocolError(f"cannot send while {self.state.value}")
         return self._send(payload, now)
 
     def send_serialized(self, body: bytes, now: float, *, session_level: bool = False) -> int:
@@ -218,7 +218,7 @@ class SessionCore:
         a GAPFILL marker, like those :meth:`send` is given).
         """
         if self.state is not State.LOGGED_IN:
-            raise ProtocolError(f"cannot send while {self.state.value}")
+            raise LocalProtocolError(f"cannot send while {self.state.value}")
         seq = self._next_seq()
         data = body + seq_suffix(seq)
         self._numbered(seq, data, session_level, now)
@@ -229,7 +229,7 @@ class SessionCore:
     def _next_seq(self) -> int:
         seq = self.session.outseq
         if seq > MAX_SEQ:
-            raise ProtocolError("sequence numbers exhausted: the session must end")
+            raise LocalProtocolError("sequence numbers exhausted: the session must end")
         return seq
 
     def _numbered(self, seq: int, data: bytes, session_level: bool, now: float) -> None:
@@ -253,7 +253,7 @@ class SessionCore:
         try:
             data = payload.SerializeToString()
         except Exception as exc:  # EncodeError: a required field is missing
-            raise ProtocolError(f"cannot encode payload: {exc}") from exc
+            raise LocalProtocolError(f"cannot encode payload: {exc}") from exc
         self._numbered(seq, data, is_session_level(payload), now)
         if wire_log.isEnabledFor(logging.DEBUG):
             wire_log.debug("%s sent %s", self.role.value, describe(payload))
@@ -271,16 +271,16 @@ class SessionCore:
     def login(self, credentials: seto_pb2.Login, now: float) -> int:
         """Client: send the login (new session, or resume ``session.session_id``)."""
         if self.role is not Role.CLIENT:
-            raise ProtocolError("only a client logs in")
+            raise LocalProtocolError("only a client logs in")
         if self.state is not State.AWAITING_LOGIN:
-            raise ProtocolError(f"cannot log in while {self.state.value}")
+            raise LocalProtocolError(f"cannot log in while {self.state.value}")
         payload = Payload(type=_PAYLOAD_LOGIN)
         payload.login.CopyFrom(credentials)
         payload.eto_payload.type = _ETO_LOGIN
         if self.session.session_id:
             payload.eto_payload.login.session = self.session.session_id
         elif self.session.outseq != 1:
-            raise ProtocolError("a new session logs in with seq 1")
+            raise LocalProtocolError("a new session logs in with seq 1")
         self._enter(State.LOGGING_IN)
         self._started = now
         return self._send(payload, now)
@@ -294,7 +294,7 @@ class SessionCore:
         events of any payloads that arrived behind the login.
         """
         if self.role is not Role.SERVER or self.state is not State.LOGGING_IN:
-            raise ProtocolError("no login is waiting to be accepted")
+            raise LocalProtocolError("no login is waiting to be accepted")
         if not session.session_id:
             raise ValueError("the session needs an id before it is accepted")
         login, self._held = self._held[0], self._held[1:]
@@ -327,7 +327,7 @@ class SessionCore:
     def refuse_login(self, reason: int, now: float) -> list[Event]:
         """Server: answer the login with LOGOUT ``reason`` and end."""
         if self.role is not Role.SERVER or self.state is not State.LOGGING_IN:
-            raise ProtocolError("no login is waiting to be refused")
+            raise LocalProtocolError("no login is waiting to be refused")
         self._held.clear()
         return self._end_with_logout(reason, now)
 
@@ -335,7 +335,7 @@ class SessionCore:
         """End the session: send LOGOUT ``reason`` and wait for its confirmation."""
         if self.state is not State.LOGGED_IN or self._detached:
             state = "detached" if self._detached else self.state.value
-            raise ProtocolError(f"cannot log out while {state}")
+            raise LocalProtocolError(f"cannot log out while {state}")
         wire_reason = logout_reason_for(reason, self.extensions)
         self._send_session(_ETO_LOGOUT, now, logout=eto_pb2.Logout(reason=wire_reason))
         self._enter(State.LOGGING_OUT)
@@ -417,12 +417,12 @@ class SessionCore:
     def receive_payloads(self, frames: list[bytes], now: float) -> list[Event]:
         """Feed payloads from the transport; return what they mean, in order.
 
-        Raises :class:`~smarkets.errors.ProtocolError` for a payload that is not
+        Raises :class:`~smarkets.errors.RemoteProtocolError` for a payload that is not
         a valid ``seto.Payload``; the connection is unusable afterwards.
         """
         events: list[Event] = []
         if self._detached:
-            raise ProtocolError("a detached core has no connection to receive from")
+            raise LocalProtocolError("a detached core has no connection to receive from")
         if not frames or self.state is State.CLOSED:
             return events
         # Decode the whole batch before applying any of it: if one payload is
@@ -430,7 +430,7 @@ class SessionCore:
         # application never got, and a resume replays them.
         payloads = decode_payloads(frames)
         if self.role is Role.CLIENT and self.state is State.AWAITING_LOGIN:
-            raise ProtocolError("the server sent payloads before the client logged in")
+            raise RemoteProtocolError("the server sent payloads before the client logged in")
         self._last_received = now
         debug = wire_log.isEnabledFor(logging.DEBUG)
         server = self.role is Role.SERVER
@@ -474,7 +474,7 @@ class SessionCore:
             return
         session_id = eto.login.session if eto.HasField("login") else ""
         if not isinstance(session_id, str):  # upb hands back bytes for invalid UTF-8
-            raise ProtocolError("the login's session id is not valid UTF-8")
+            raise RemoteProtocolError("the login's session id is not valid UTF-8")
         if not session_id and eto.seq != 1:
             log.info("new session logged in with seq %d: refusing", eto.seq)
             events.extend(self._end_with_logout(eto_pb2.LOGOUT_LOGIN_NOT_FIRST_SEQ, now))
@@ -553,7 +553,7 @@ class SessionCore:
             or reset < 1
             or reset > MAX_SEQ // 2
         ):
-            raise ProtocolError(
+            raise RemoteProtocolError(
                 f"invalid login response (session {response.session!r}, reset {reset})"
             )
         session.session_id = response.session

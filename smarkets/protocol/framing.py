@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from smarkets.errors import ProtocolError
+from smarkets.errors import RemoteProtocolError
 
 __all__ = [
     "DEFAULT_MAX_PAYLOAD_SIZE",
@@ -86,7 +86,7 @@ def _read_header(data: bytes, pos: int) -> tuple[int, int] | None:
     """Parse the length header at ``data[pos:]``.
 
     Returns ``(payload_len, header_len)``, or None when the header is not complete yet.
-    Raises ProtocolError when it is already longer than MAX_HEADER_SIZE bytes.
+    Raises RemoteProtocolError when it is already longer than MAX_HEADER_SIZE bytes.
     """
     value = 0
     shift = 0
@@ -100,7 +100,7 @@ def _read_header(data: bytes, pos: int) -> tuple[int, int] | None:
             return value, index - pos
         shift += 7
     if index - pos >= MAX_HEADER_SIZE:
-        raise ProtocolError(
+        raise RemoteProtocolError(
             f"frame length header is longer than {MAX_HEADER_SIZE} bytes"
             f" (starts {data[pos : pos + MAX_HEADER_SIZE].hex(' ')})"
         )
@@ -118,9 +118,9 @@ class FrameDecoder:
     varints.
 
     A length header longer than 10 bytes, or one declaring more than ``max_payload_size``
-    bytes, raises :class:`~smarkets.errors.ProtocolError` as soon as the header has been
+    bytes, raises :class:`~smarkets.errors.RemoteProtocolError` as soon as the header has been
     read, before any buffer of that size is allocated. The decoder is unusable afterwards:
-    every later :meth:`feed` raises ProtocolError too. Payloads completed earlier in the
+    every later :meth:`feed` raises RemoteProtocolError too. Payloads completed earlier in the
     call that failed are not returned; the stream is corrupt and the connection must close.
     """
 
@@ -156,15 +156,15 @@ class FrameDecoder:
 
     @property
     def failed(self) -> bool:
-        """True once the decoder has raised ProtocolError; it refuses all input after."""
+        """True once the decoder has raised RemoteProtocolError; it refuses all input after."""
         return self._failure is not None
 
-    def _fail(self, message: str) -> ProtocolError:
+    def _fail(self, message: str) -> RemoteProtocolError:
         """Record the failure, drop buffered bytes and return the error to raise."""
         self._failure = message
         self._buf = bytearray()
         self._frame_size = 0
-        return ProtocolError(message)
+        return RemoteProtocolError(message)
 
     def _check_length(self, payload_len: int) -> None:
         """Refuse a declared payload length above the maximum."""
@@ -187,7 +187,7 @@ class FrameDecoder:
     def feed(self, data: bytes) -> list[bytes]:
         """Take the next bytes of the stream; return every payload they complete, in order."""
         if self._failure is not None:
-            raise ProtocolError(f"decoder failed earlier: {self._failure}")
+            raise RemoteProtocolError(f"decoder failed earlier: {self._failure}")
         if type(data) is not bytes:
             data = bytes(data)
         out: list[bytes] = []
@@ -212,7 +212,7 @@ class FrameDecoder:
                 continue
             try:
                 header = _read_header(data, pos)
-            except ProtocolError as exc:
+            except RemoteProtocolError as exc:
                 raise self._fail(str(exc)) from None
             if header is None:
                 break
@@ -234,7 +234,7 @@ class FrameDecoder:
         self._buf = bytearray(data[pos:])
         try:
             header = _read_header(data, pos)
-        except ProtocolError as exc:
+        except RemoteProtocolError as exc:
             raise self._fail(str(exc)) from None
         if header is not None:
             self._start_frame(*header)
@@ -253,7 +253,7 @@ class FrameDecoder:
             probe = bytes(buf) + data[:MAX_HEADER_SIZE]
             try:
                 header = _read_header(probe, 0)
-            except ProtocolError as exc:
+            except RemoteProtocolError as exc:
                 raise self._fail(str(exc)) from None
             if header is None:
                 buf += data

@@ -13,7 +13,7 @@ from collections import deque
 
 from google.protobuf.message import DecodeError
 
-from smarkets.errors import ProtocolError
+from smarkets.errors import LocalProtocolError, RemoteProtocolError
 from smarkets.proto import eto_pb2, seto_pb2
 from smarkets.protocol.framing import uleb128
 
@@ -76,14 +76,14 @@ def decode_payload(frame: bytes) -> Payload:
     try:
         payload = Payload.FromString(frame)
     except DecodeError as exc:
-        raise ProtocolError(
+        raise RemoteProtocolError(
             f"undecodable payload ({len(frame)} bytes): {exc or 'invalid protobuf'}"
         ) from exc
     # upb does not enforce `required` (nor reject enum numbers it does not know,
     # which leave a required enum unset): check it here.
     if not payload.IsInitialized():
         missing = ", ".join(payload.FindInitializationErrors())
-        raise ProtocolError(f"payload lacks required fields: {missing}")
+        raise RemoteProtocolError(f"payload lacks required fields: {missing}")
     return payload
 
 
@@ -134,7 +134,7 @@ def serialize_once(payload: Payload) -> bytes:
 
     Its eto seq is set to 0 and its eto type to NONE when unset (the payload is changed in
     place); each session's own seq is appended when it is sent.  Raises
-    :class:`~smarkets.errors.ProtocolError` when a required field is missing.
+    :class:`~smarkets.errors.LocalProtocolError` when a required field is missing.
     """
     eto = payload.eto_payload
     eto.seq = 0
@@ -143,7 +143,7 @@ def serialize_once(payload: Payload) -> bytes:
     try:
         return payload.SerializeToString()
     except Exception as exc:  # EncodeError: a required field is missing
-        raise ProtocolError(f"cannot encode payload: {exc}") from exc
+        raise LocalProtocolError(f"cannot encode payload: {exc}") from exc
 
 
 def session_payload(eto_type: int) -> Payload:

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from smarkets.errors import ProtocolError
+from smarkets.errors import LocalProtocolError, ProtocolError, RemoteProtocolError
 from smarkets.proto import eto_pb2, seto_pb2
 from smarkets.protocol import LoggedIn, LoginRequested, Received, SessionEnded, SessionState
 from smarkets.protocol.connection import Connection
@@ -123,3 +123,24 @@ def test_a_pair_that_never_settles_is_reported() -> None:
     pair.client.send(ping(), pair.now)
     with pytest.raises(AssertionError, match="still talking after 5 rounds"):
         pair.settle(max_rounds=5)
+
+
+def test_misuse_is_a_local_error_and_bad_input_a_remote_one() -> None:
+    conn = Connection(Role.CLIENT, now=0.0)
+    with pytest.raises(LocalProtocolError, match="cannot send while awaiting login"):
+        conn.send(ping(), 0.0)
+    with pytest.raises(LocalProtocolError, match="cannot log out"):
+        conn.logout(0.0)
+    incomplete = seto_pb2.Payload(type=seto_pb2.PAYLOAD_ORDER_CREATE)
+    incomplete.order_create.SetInParent()  # its required fields unset
+    pair = logged_in_pair()
+    with pytest.raises(LocalProtocolError, match="cannot encode"):
+        pair.client.send(incomplete, pair.now)
+    assert pair.client.data_to_send() == b""  # nothing went out
+    with pytest.raises(RemoteProtocolError, match="undecodable"):
+        pair.client.receive_data(encode_frame(b"\xff\xff"), pair.now)
+    with pytest.raises(RemoteProtocolError):
+        Connection(Role.SERVER, now=0.0).receive_data(b"\xff" * 11, 0.0)
+    # Both are ProtocolErrors, for a script that does not care which.
+    assert issubclass(LocalProtocolError, ProtocolError)
+    assert issubclass(RemoteProtocolError, ProtocolError)
