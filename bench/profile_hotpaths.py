@@ -271,8 +271,8 @@ def server_profiles() -> None:
 
 
 def micro() -> None:
-    from smarkets.client import payload_name
     from smarkets.orders import Order
+    from smarkets.protocol.names import payload_name
 
     section("micro-measurements (best of 3, ns per call, loop overhead included)")
     _, server = logged_in_pair()

@@ -40,7 +40,6 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
-from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 
 from smarkets.account import Account, OpenOrder, open_orders
@@ -57,16 +56,13 @@ from smarkets.events import EventsRequest, fetch_listing
 from smarkets.orders import Order
 from smarkets.proto import eto_pb2, seto_pb2
 from smarkets.protocol import Event, Received, ids, is_session_level, session_payload
+from smarkets.protocol.names import check_name, payload_name
 from smarkets.session import Session
 
 __all__ = [
-    "ETO_HANDLER_NAMES",
-    "HANDLER_NAMES",
-    "SETO_HANDLER_NAMES",
-    "Handler",
     "GlobalHandler",
+    "Handler",
     "Smarkets",
-    "payload_name",
 ]
 
 log = logging.getLogger("smarkets.client")
@@ -76,47 +72,9 @@ Handler = Callable[[Any], None]
 #: ``fn(name, payload)``: a handler for every payload (the whole ``seto.Payload``).
 GlobalHandler = Callable[[str, seto_pb2.Payload], None]
 
-_PREFIX = "payload_"
 _Message = TypeVar("_Message", bound=Message)
 
 
-def _eto_name(value: int) -> str:
-    try:
-        name = eto_pb2.PayloadType.Name(value)
-    except ValueError:
-        return f"eto.unknown_{value}"
-    return "eto." + name.lower().removeprefix(_PREFIX)
-
-
-#: Handler names of session payloads, from the eto ``PayloadType`` enum.
-ETO_HANDLER_NAMES = frozenset(_eto_name(value) for value in eto_pb2.PayloadType.values())
-
-_SETO_FIELDS = frozenset(
-    field.name
-    for field in seto_pb2.Payload.DESCRIPTOR.fields
-    if field.type == FieldDescriptor.TYPE_MESSAGE and field.name != "eto_payload"
-)
-#: Handler names of exchange payloads, from the fields of ``seto.Payload``.
-SETO_HANDLER_NAMES = frozenset(f"seto.{name}" for name in _SETO_FIELDS)
-#: Every valid handler name.
-HANDLER_NAMES = ETO_HANDLER_NAMES | SETO_HANDLER_NAMES
-
-# seto PayloadType value -> the Payload field that carries its message.
-_FIELD_BY_TYPE = {
-    value: name.lower().removeprefix(_PREFIX)
-    for name, value in seto_pb2.PayloadType.items()
-    if name.lower().removeprefix(_PREFIX) in _SETO_FIELDS
-}
-_SESSION_TYPES = frozenset({seto_pb2.PAYLOAD_ETO, seto_pb2.PAYLOAD_LOGIN})
-# Looked up once per payload rather than formatting a name each time: the handler name and
-# the field carrying the message, by seto type, for exchange payloads; the handler name by
-# eto type, for session payloads.
-_SETO_ROUTES: dict[int, tuple[str, str]] = {
-    value: (f"seto.{field}", field)
-    for value, field in _FIELD_BY_TYPE.items()
-    if value not in _SESSION_TYPES
-}
-_ETO_NAMES: dict[int, str] = {value: _eto_name(value) for value in eto_pb2.PayloadType.values()}
 # The replies that move an Order along.
 _ORDER_REPLIES = frozenset(
     {
@@ -140,36 +98,6 @@ class _Cancel:
     def __init__(self, key: tuple[int, int], order: Order | None) -> None:
         self.key = key
         self.order = order
-
-
-def payload_name(payload: seto_pb2.Payload) -> tuple[str, Any]:
-    """The handler name of ``payload`` and the message its handlers get.
-
-    Session payloads (seto type ETO or LOGIN) are named after their eto type
-    (``eto.pong``) and give the ``eto.Payload``; the others after the field
-    that carries their message (``seto.order_accepted``) and give that message.
-    """
-    ptype = payload.type
-    route = _SETO_ROUTES.get(ptype)
-    if route is not None:
-        name, field = route
-        return name, getattr(payload, field)
-    if ptype in _SESSION_TYPES:
-        eto = payload.eto_payload
-        etype = eto.type
-        return _ETO_NAMES.get(etype) or _eto_name(etype), eto
-    # A type this library does not know: name it after whichever message is set.
-    for descriptor, value in payload.ListFields():
-        if descriptor.name in _SETO_FIELDS:
-            return f"seto.{descriptor.name}", value
-    return f"seto.unknown_{ptype}", payload
-
-
-def _check_name(name: str) -> None:
-    if name not in HANDLER_NAMES:
-        raise UnknownHandlerError(
-            f"unknown handler name {name!r}; valid names are: {', '.join(sorted(HANDLER_NAMES))}"
-        )
 
 
 def _id_key(uuid: seto_pb2.Uuid128) -> tuple[int, int]:
@@ -293,7 +221,7 @@ class Smarkets:
 
     def add_handler(self, name: str, fn: Handler) -> None:
         """Call ``fn(message)`` for every payload named ``name`` (see :data:`HANDLER_NAMES`)."""
-        _check_name(name)
+        check_name(name)
         if not callable(fn):
             raise TypeError(f"handler for {name} must be callable, not {fn!r}")
         with self._handlers_lock:
@@ -301,7 +229,7 @@ class Smarkets:
 
     def del_handler(self, name: str, fn: Handler) -> None:
         """Stop calling ``fn`` for ``name``."""
-        _check_name(name)
+        check_name(name)
         with self._handlers_lock:
             handlers = list(self._handlers.get(name, ()))
             try:

@@ -74,6 +74,7 @@ from smarkets.protocol import (
     SessionState,
 )
 from smarkets.protocol.framing import FrameDecoder, encode_frame
+from smarkets.protocol.names import HANDLER_NAMES, payload_name
 from smarkets.redact import redacted
 
 __all__ = [
@@ -364,8 +365,6 @@ Target = Any  # a Smarkets (anything with dispatch()), a handlers mapping, or fn
 
 
 def _dispatcher(target: Target) -> Callable[[seto_pb2.Payload], None]:
-    from smarkets.client import HANDLER_NAMES, payload_name
-
     dispatch = getattr(target, "dispatch", None)
     if callable(dispatch):
         return dispatch  # type: ignore[no-any-return]
@@ -482,7 +481,7 @@ def replay(path: PathLike, target: Target, direction: str = "in") -> int:
     ``target`` is a :class:`~smarkets.client.Smarkets` (its handlers, books and
     order tracking run, through :meth:`~smarkets.client.Smarkets.dispatch`), a
     mapping ``{handler name: fn or [fns]}`` (``fn(message)``, names as in
-    :data:`smarkets.client.HANDLER_NAMES`), or ``fn(name, payload)`` called for
+    :data:`smarkets.protocol.names.HANDLER_NAMES`), or ``fn(name, payload)`` called for
     every payload.
 
     ``direction="in"`` (the default) replays what the session received and

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 import pytest
 
 import smarkets
+import smarkets.protocol.names
 from smarkets.book import SATURATED_QUANTITY, Books, Depth, Level, Trade, UnknownContractError
 from smarkets.proto import eto_pb2, seto_pb2
 
@@ -69,7 +70,7 @@ def update(contract: int, market: int | None = MARKET, **kw) -> seto_pb2.Payload
 
 
 def apply(books: Books, payload: seto_pb2.Payload) -> bool:
-    name, message = smarkets.client.payload_name(payload)
+    name, message = smarkets.protocol.names.payload_name(payload)
     return books.apply(name, message)
 
 

@@ -7,15 +7,15 @@ import pytest
 import smarkets
 import smarkets.account
 import smarkets.protocol.extensions
-from smarkets.client import (
+from smarkets.proto import eto_pb2, seto_pb2
+from smarkets.protocol import session_payload
+from smarkets.protocol.extensions import EXTENSIONS_VERSION
+from smarkets.protocol.names import (
     ETO_HANDLER_NAMES,
     HANDLER_NAMES,
     SETO_HANDLER_NAMES,
     payload_name,
 )
-from smarkets.proto import eto_pb2, seto_pb2
-from smarkets.protocol import session_payload
-from smarkets.protocol.extensions import EXTENSIONS_VERSION
 
 
 def seto(kind: str, **fields) -> seto_pb2.Payload:

@@ -13,6 +13,7 @@ import pytest
 from conftest import PASSWORD
 
 import smarkets
+import smarkets.protocol.names
 from smarkets.journal import MAGIC, Journal, JournalError, JournalRecord, read_journal, replay
 from smarkets.proto import eto_pb2, seto_pb2
 from smarkets.protocol import Received, Role, SessionCore, SessionState, session_payload
@@ -57,7 +58,7 @@ def test_session_records_both_directions(make_session, loopback, tmp_path: Path)
     outs = [r for r in records if r.direction == "out"]
     assert [r.seq for r in outs] == list(range(1, len(outs) + 1))
     assert all(isinstance(r, JournalRecord) and r.time > 1e9 for r in records)
-    names = [smarkets.client.payload_name(r.decode())[0] for r in outs]
+    names = [smarkets.protocol.names.payload_name(r.decode())[0] for r in outs]
     assert names[:4] == ["eto.login", "eto.ping", "seto.market_subscribe", "eto.logout"]
 
     replayed: list[tuple[str, int]] = []

@@ -31,8 +31,8 @@ from collections.abc import Callable
 from typing import Any
 
 import smarkets
-from smarkets.client import payload_name
 from smarkets.proto import eto_pb2, seto_pb2
+from smarkets.protocol.names import payload_name
 from smarkets.sandbox.process import SandboxProcess
 
 #: Seconds to wait for anything before the test fails.

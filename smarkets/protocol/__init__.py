@@ -7,6 +7,8 @@ and call these. The modules, from the wire up:
 * :mod:`~smarkets.protocol.framing`: payload bytes in padded, length-prefixed frames;
 * :mod:`~smarkets.protocol.payloads`: decoding and checking payloads, the session's own
   payloads told from the application's;
+* :mod:`~smarkets.protocol.names`: each payload's name (``seto.order_accepted``), by which
+  handlers are registered;
 * :mod:`~smarkets.protocol.ids`: 128-bit ids, as ``Uuid128`` and as tagged hex text;
 * :mod:`~smarkets.protocol.extensions`: what a session without the project's extensions
   may be sent;

@@ -32,7 +32,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from smarkets.client import payload_name
 from smarkets.proto import eto_pb2, seto_pb2
 from smarkets.protocol import (
     Event,
@@ -46,6 +45,7 @@ from smarkets.protocol import (
     session_payload,
 )
 from smarkets.protocol.framing import FrameDecoder, encode_frame
+from smarkets.protocol.names import payload_name
 
 #: How long a script waits for anything before failing the test.
 DEFAULT_TIMEOUT = 5.0

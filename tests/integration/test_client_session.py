@@ -9,8 +9,8 @@ from conftest import PASSWORD
 from scripted_server import ScriptedServer, ServerConnection, payload, uuid
 
 import smarkets
-from smarkets.client import payload_name
 from smarkets.proto import eto_pb2, seto_pb2
+from smarkets.protocol.names import payload_name
 
 OPEN = seto_pb2.MARKET_STATUS_OPEN
 

@@ -42,9 +42,9 @@ from pathlib import Path
 import pytest
 
 import smarkets
-from smarkets.client import payload_name
 from smarkets.proto import seto_pb2
 from smarkets.protocol import is_session_level
+from smarkets.protocol.names import payload_name
 from smarkets.reconnect import ReconnectPolicy
 from smarkets.sandbox.exchange import reservation
 from smarkets.sandbox.process import SandboxProcess

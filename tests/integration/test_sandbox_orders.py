@@ -29,8 +29,8 @@ import pytest
 import smarkets
 from smarkets.account import Account, OpenOrder
 from smarkets.account import open_orders as list_open_orders
-from smarkets.client import payload_name
 from smarkets.proto import seto_pb2
+from smarkets.protocol.names import payload_name
 from smarkets.sandbox.process import SandboxAdminError, SandboxProcess
 
 BUY = smarkets.Order.BUY
