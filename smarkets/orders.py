@@ -25,6 +25,13 @@ from typing import Any
 from smarkets.errors import InvalidOrderError
 from smarkets.proto import seto_pb2
 from smarkets.protocol import ids
+from smarkets.protocol.orders import (
+    MAX_PRICE,
+    MAX_QUANTITY,
+    MAX_REFERENCE_BYTES,
+    MIN_PRICE,
+    MIN_QUANTITY,
+)
 
 __all__ = ["Order", "OrderCallback"]
 
@@ -33,8 +40,6 @@ OrderCallback = Callable[["Order", Any], None]
 
 _UINT64_LIMIT = 1 << 64
 _UINT64_MASK = _UINT64_LIMIT - 1
-#: The largest quantity the wire carries (``quantity`` is a uint32 in seto v0.6.4).
-_UINT32_MAX = (1 << 32) - 1
 
 _SIDE_NAMES = {seto_pb2.SIDE_BUY: "BUY", seto_pb2.SIDE_SELL: "SELL"}
 _TIF_NAMES = {
@@ -122,12 +127,13 @@ class Order:
     GOOD_TIL_CANCELLED = seto_pb2.GOOD_TIL_CANCELLED
     IMMEDIATE_OR_CANCEL = seto_pb2.IMMEDIATE_OR_CANCEL
 
-    MIN_PRICE = 1
-    MAX_PRICE = 9999
-    MIN_QUANTITY = 1000
+    # The limits are smarkets.protocol.orders', shared with the sandbox.
+    MIN_PRICE = MIN_PRICE
+    MAX_PRICE = MAX_PRICE
+    MIN_QUANTITY = MIN_QUANTITY
     #: The wire's limit (uint32); the exchange's own maximum may be lower.
-    MAX_QUANTITY = _UINT32_MAX
-    MAX_REFERENCE_BYTES = 64
+    MAX_QUANTITY = MAX_QUANTITY
+    MAX_REFERENCE_BYTES = MAX_REFERENCE_BYTES
 
     #: States after which nothing more happens to an order.
     FINAL_STATES = frozenset({"rejected", "invalid", "filled", "cancelled"})

@@ -10,8 +10,10 @@ payload be serialised once and numbered per session.
 from __future__ import annotations
 
 from collections import deque
+from typing import Any
 
 from google.protobuf.message import DecodeError
+from google.protobuf.unknown_fields import UnknownFieldSet
 
 from smarkets.errors import LocalProtocolError, RemoteProtocolError
 from smarkets.proto import eto_pb2, seto_pb2
@@ -20,6 +22,7 @@ from smarkets.protocol.framing import uleb128
 __all__ = [
     "IS_REPLAY_SUFFIX",
     "MAX_SEQ",
+    "classify_bad_frames",
     "decode_payload",
     "decode_payloads",
     "is_session_level",
@@ -151,3 +154,75 @@ def session_payload(eto_type: int) -> Payload:
     payload = Payload(type=_PAYLOAD_ETO)
     payload.eto_payload.type = eto_type
     return payload
+
+
+def _unserved(message: Any, path: str = "") -> tuple[list[str], list[str]]:
+    """The required fields ``message`` lacks: (truly missing, holding an unknown enum number).
+
+    A closed proto2 enum keeps a number it does not know among the unknown fields, so a
+    required enum field given such a number reads as missing although it was sent.
+    """
+    missing: list[str] = []
+    unknown_enum: list[str] = []
+    unknown: set[int] | None = None
+    for fd in message.DESCRIPTOR.fields:
+        name = f"{path}{fd.name}"
+        if fd.is_repeated:
+            if fd.message_type is not None:
+                for item in getattr(message, fd.name):
+                    m, u = _unserved(item, f"{name}[].")
+                    missing += m
+                    unknown_enum += u
+            continue
+        if fd.message_type is not None:
+            if message.HasField(fd.name):
+                m, u = _unserved(getattr(message, fd.name), f"{name}.")
+                missing += m
+                unknown_enum += u
+            elif fd.is_required:
+                missing.append(name)
+            continue
+        if fd.is_required and not message.HasField(fd.name):
+            if fd.enum_type is not None:
+                if unknown is None:
+                    unknown = {f.field_number for f in UnknownFieldSet(message)}
+                if fd.number in unknown:
+                    unknown_enum.append(name)
+                    continue
+            missing.append(name)
+    return missing, unknown_enum
+
+
+def classify_bad_frames(frames: list[bytes]) -> tuple[int, str]:
+    """Why a batch of frames could not be taken: (LOGOUT reason, description).
+
+    The LOGOUT a receiver sends over a batch :func:`decode_payloads` refused (PROTOCOL.md
+    section 3.1: never a silent disconnect): ``LOGOUT_UNSUPPORTED_PAYLOAD`` for a payload
+    that parses but holds an enum number (its payload type included) the schema does not
+    know in a required field; ``LOGOUT_INVALID_PAYLOAD`` for one that does not parse or
+    lacks a required field (and for a batch whose payloads are all sound: the fault was
+    elsewhere). Both are extension reasons, sent as ``LOGOUT_NONE`` to a session without
+    extensions.
+    """
+    for frame in frames:
+        try:
+            payload = Payload.FromString(frame)
+        except DecodeError:
+            return eto_pb2.LOGOUT_INVALID_PAYLOAD, f"undecodable payload ({len(frame)} bytes)"
+        if payload.IsInitialized():
+            continue
+        missing, unknown_enum = _unserved(payload)
+        if missing:
+            return (
+                eto_pb2.LOGOUT_INVALID_PAYLOAD,
+                f"payload lacks required fields: {', '.join(missing)}",
+            )
+        if unknown_enum == ["type"]:
+            numbers = [f.data for f in UnknownFieldSet(payload) if f.field_number == 1]
+            kind = numbers[0] if numbers else "?"
+            return eto_pb2.LOGOUT_UNSUPPORTED_PAYLOAD, f"payload of unknown kind {kind}"
+        return (
+            eto_pb2.LOGOUT_UNSUPPORTED_PAYLOAD,
+            f"unknown enum value in {', '.join(unknown_enum)}",
+        )
+    return eto_pb2.LOGOUT_INVALID_PAYLOAD, "invalid payload"

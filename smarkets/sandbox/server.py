@@ -98,7 +98,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from google.protobuf.message import DecodeError
 from google.protobuf.unknown_fields import UnknownFieldSet
 
 from smarkets.errors import ProtocolError
@@ -124,6 +123,7 @@ from smarkets.protocol import (
 from smarkets.protocol.extensions import EXTENSIONS_VERSION, FIRST_EXTENSION_CODE, published_view
 from smarkets.protocol.framing import DEFAULT_MAX_PAYLOAD_SIZE, FrameDecoder, encode_frames
 from smarkets.protocol.ids import str_to_int, uuid128_to_str
+from smarkets.protocol.payloads import classify_bad_frames
 from smarkets.sandbox.accounts import MAX_NAME_LENGTH, AccountsError, CredentialStore
 from smarkets.sandbox.bots import BotFleet
 from smarkets.sandbox.catalogue import (
@@ -211,74 +211,6 @@ def _type_name(payload: Payload) -> str:
         return seto_pb2.PayloadType.Name(payload.type)
     except ValueError:
         return str(payload.type)
-
-
-def _unserved(message: Any, path: str = "") -> tuple[list[str], list[str]]:
-    """The required fields ``message`` lacks: (truly missing, holding an unknown enum number).
-
-    A closed proto2 enum keeps a number it does not know among the unknown fields, so a
-    required enum field given such a number reads as missing although it was sent.
-    """
-    missing: list[str] = []
-    unknown_enum: list[str] = []
-    unknown: set[int] | None = None
-    for fd in message.DESCRIPTOR.fields:
-        name = f"{path}{fd.name}"
-        if fd.is_repeated:
-            if fd.message_type is not None:
-                for item in getattr(message, fd.name):
-                    m, u = _unserved(item, f"{name}[].")
-                    missing += m
-                    unknown_enum += u
-            continue
-        if fd.message_type is not None:
-            if message.HasField(fd.name):
-                m, u = _unserved(getattr(message, fd.name), f"{name}.")
-                missing += m
-                unknown_enum += u
-            elif fd.is_required:
-                missing.append(name)
-            continue
-        if fd.is_required and not message.HasField(fd.name):
-            if fd.enum_type is not None:
-                if unknown is None:
-                    unknown = {f.field_number for f in UnknownFieldSet(message)}
-                if fd.number in unknown:
-                    unknown_enum.append(name)
-                    continue
-            missing.append(name)
-    return missing, unknown_enum
-
-
-def classify_bad_frames(frames: list[bytes]) -> tuple[int, str]:
-    """Why a batch of frames could not be taken: (LOGOUT reason, description).
-
-    ``LOGOUT_UNSUPPORTED_PAYLOAD`` for a payload that parses but holds an enum number
-    (its payload type included) the schema does not know in a required field;
-    ``LOGOUT_INVALID_PAYLOAD`` for one that does not parse or lacks a required field.
-    """
-    for frame in frames:
-        try:
-            payload = Payload.FromString(frame)
-        except DecodeError:
-            return eto_pb2.LOGOUT_INVALID_PAYLOAD, f"undecodable payload ({len(frame)} bytes)"
-        if payload.IsInitialized():
-            continue
-        missing, unknown_enum = _unserved(payload)
-        if missing:
-            return (
-                eto_pb2.LOGOUT_INVALID_PAYLOAD,
-                f"payload lacks required fields: {', '.join(missing)}",
-            )
-        if unknown_enum == ["type"]:
-            numbers = [f.data for f in UnknownFieldSet(payload) if f.field_number == 1]
-            kind = numbers[0] if numbers else "?"
-            return eto_pb2.LOGOUT_UNSUPPORTED_PAYLOAD, f"payload of unknown kind {kind}"
-        return (
-            eto_pb2.LOGOUT_UNSUPPORTED_PAYLOAD,
-            f"unknown enum value in {', '.join(unknown_enum)}",
-        )
-    return eto_pb2.LOGOUT_INVALID_PAYLOAD, "invalid payload"
 
 
 @dataclass
