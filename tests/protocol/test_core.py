@@ -1,9 +1,11 @@
 """Unit tests of :mod:`smarkets.protocol.core`, the session rules of PROTOCOL.md §4.
 
-No sockets and no clock, in the style of h11's tests: two cores (a ``Role.CLIENT``
-and a ``Role.SERVER``) are driven against each other by moving
-``payloads_to_send()`` of one into ``receive_payloads()`` of the other, and single
-cores are fed hand-built payloads.  Every call gets an explicit, fake ``now``.
+No sockets and no clock, in the style of h11's tests: a client and a server talk through a
+:class:`~smarkets.protocol.testing.ConnectedPair` (a pair of
+:class:`~smarkets.protocol.connection.Connection` objects joined in memory, which moves one
+side's bytes to the other and logs every payload that crossed), and single cores are fed
+hand-built payloads with ``receive_payloads()``.  Every call gets an explicit, fake
+``now`` (a pair's is ``pair.now``).
 
 Frames and events are compared through small tuple summaries (:func:`kind` and
 :func:`summary`) so that every assertion names exact seqs, types and reasons.
@@ -41,6 +43,8 @@ from smarkets.protocol import (
     logout_reason_name,
     session_payload,
 )
+from smarkets.protocol.framing import encode_frames
+from smarkets.protocol.testing import ConnectedPair
 from smarkets.redact import redacted_text as describe
 
 Payload = seto_pb2.Payload
@@ -198,62 +202,23 @@ def received_apps(events: Iterable[Event]) -> list[tuple[int, int]]:
     ]
 
 
-class Link:
-    """One connection between a client core and a server core.
-
-    ``to_server``/``to_client`` move what one side has to send to the other and
-    return the receiver's events as summaries; ``settle`` shuttles both ways
-    until neither side has anything left.  Everything that crossed is kept in
-    ``wire`` as ``("c>s" | "s>c", kind)`` and every event in ``client_events`` /
-    ``server_events`` (the event objects themselves).
-    """
-
-    def __init__(self, client: SessionCore, server: SessionCore) -> None:
-        self.client = client
-        self.server = server
-        self.wire: list[tuple[str, tuple]] = []
-        self.client_events: list[Event] = []
-        self.server_events: list[Event] = []
-
-    def to_server(self, now: float, frames: list[bytes] | None = None) -> list[tuple]:
-        if frames is None:
-            frames = self.client.payloads_to_send()
-        self.wire.extend(("c>s", kind(f)) for f in frames)
-        events = self.server.receive_payloads(frames, now)
-        self.server_events.extend(events)
-        return summary(events)
-
-    def to_client(self, now: float, frames: list[bytes] | None = None) -> list[tuple]:
-        if frames is None:
-            frames = self.server.payloads_to_send()
-        self.wire.extend(("s>c", kind(f)) for f in frames)
-        events = self.client.receive_payloads(frames, now)
-        self.client_events.extend(events)
-        return summary(events)
-
-    def settle(self, now: float, max_rounds: int = 50) -> None:
-        for _ in range(max_rounds):
-            c_out = self.client.payloads_to_send()
-            if c_out:
-                self.to_server(now, c_out)
-            s_out = self.server.payloads_to_send()
-            if s_out:
-                self.to_client(now, s_out)
-            if not c_out and not s_out:
-                return
-        raise AssertionError("the cores kept talking: no quiescence")
-
-    def forget(self) -> None:
-        """Clear the logs (after the handshake, say)."""
-        self.wire.clear()
-        self.client_events.clear()
-        self.server_events.clear()
+def new_pair(
+    now: float = T0, *, client_state: SessionState | None = None, **timing: float
+) -> ConnectedPair:
+    """A client and a server connection joined in memory, neither logged in."""
+    return ConnectedPair(now=now, client_state=client_state or SessionState(), **timing)
 
 
-def new_link(now: float = T0, *, client_state: SessionState | None = None, **timing: float) -> Link:
-    client = SessionCore(Role.CLIENT, client_state or SessionState(), now=now, **timing)
-    server = SessionCore(Role.SERVER, now=now, **timing)
-    return Link(client, server)
+def wire(pair: ConnectedPair) -> list[tuple[str, tuple]]:
+    """Every payload that crossed ``pair``, as ``("c>s" | "s>c", kind)``."""
+    return [(direction, kind(payload)) for direction, payload in pair.wire]
+
+
+def forget(pair: ConnectedPair) -> None:
+    """Clear the pair's logs (after the handshake, say)."""
+    pair.wire.clear()
+    pair.client_events.clear()
+    pair.server_events.clear()
 
 
 def connect(
@@ -262,18 +227,18 @@ def connect(
     client_state: SessionState | None = None,
     server_state: SessionState | None = None,
     **timing: float,
-) -> Link:
-    """A logged-in link (new session ``SID`` unless states are given); logs cleared."""
-    link = new_link(now, client_state=client_state, **timing)
-    link.client.login(CREDS, now)
-    [requested] = link.to_server(now)
+) -> ConnectedPair:
+    """A logged-in pair (new session ``SID`` unless states are given); logs cleared."""
+    pair = new_pair(now, client_state=client_state, **timing)
+    pair.client.login(CREDS, now)
+    [requested] = summary(pair.to_server())
     assert requested[0] == "LoginRequested"
-    link.server.accept_login(server_state or SessionState(session_id=SID), now)
-    link.settle(now)
-    assert link.client.state is State.LOGGED_IN
-    assert link.server.state is State.LOGGED_IN
-    link.forget()
-    return link
+    pair.server.accept_login(server_state or SessionState(session_id=SID), now)
+    pair.settle()
+    assert pair.client.state is State.LOGGED_IN
+    assert pair.server.state is State.LOGGED_IN
+    forget(pair)
+    return pair
 
 
 def logged_in_client(now: float = T0, **timing: float) -> SessionCore:
@@ -458,8 +423,8 @@ def test_fresh_cores() -> None:
 
 
 def test_new_login_handshake() -> None:
-    link = new_link()
-    client, server = link.client, link.server
+    pair = new_pair()
+    client, server = pair.client, pair.server
 
     assert client.login(CREDS, T0 + 1) == 1
     assert client.state is State.LOGGING_IN
@@ -502,17 +467,17 @@ def test_new_login_handshake() -> None:
 
 
 def test_after_login_application_payloads_flow_both_ways() -> None:
-    link = connect()
-    assert link.client.send(app(10), T0) == 2
-    assert link.client.send(app(11), T0) == 3
-    assert link.server.send(app(20), T0) == 2
-    assert link.to_server(T0) == [("Received", "APP", 2, 10), ("Received", "APP", 3, 11)]
-    assert link.to_client(T0) == [("Received", "APP", 2, 20)]
-    assert (link.client.inseq, link.client.outseq) == (3, 4)
-    assert (link.server.inseq, link.server.outseq) == (4, 3)
+    pair = connect()
+    assert pair.client.send(app(10), T0) == 2
+    assert pair.client.send(app(11), T0) == 3
+    assert pair.server.send(app(20), T0) == 2
+    assert summary(pair.to_server()) == [("Received", "APP", 2, 10), ("Received", "APP", 3, 11)]
+    assert summary(pair.to_client()) == [("Received", "APP", 2, 20)]
+    assert (pair.client.inseq, pair.client.outseq) == (3, 4)
+    assert (pair.server.inseq, pair.server.outseq) == (4, 3)
     # the sent payload was numbered in place
     payload = app(12)
-    link.client.send(payload, T0)
+    pair.client.send(payload, T0)
     assert (payload.eto_payload.seq, payload.eto_payload.type) == (4, eto_pb2.PAYLOAD_NONE)
 
 
@@ -629,17 +594,17 @@ def test_send_while_not_logged_in_raises(role: Role) -> None:
 
 
 def test_send_of_an_incomplete_payload_raises_and_numbers_nothing() -> None:
-    link = connect()
+    pair = connect()
     with pytest.raises(ProtocolError):
-        link.client.send(Payload(), T0)  # seto type missing
+        pair.client.send(Payload(), T0)  # seto type missing
     incomplete = Payload(type=seto_pb2.PAYLOAD_ORDER_CANCEL)
     incomplete.order_cancel.SetInParent()  # its required `order` missing
     with pytest.raises(ProtocolError):
-        link.client.send(incomplete, T0)
-    assert link.client.outseq == 2
-    assert len(link.client.session.sent) == 1  # the login only
-    assert link.client.payloads_to_send() == []
-    assert link.client.send(app(1), T0) == 2
+        pair.client.send(incomplete, T0)
+    assert pair.client.outseq == 2
+    assert len(pair.client.session.sent) == 1  # the login only
+    assert pair.client.payloads_to_send() == []
+    assert pair.client.send(app(1), T0) == 2
 
 
 # ---------------------------------------------------------------------------
@@ -697,17 +662,19 @@ def test_resuming_login_may_have_any_seq(seq: int) -> None:
 
 
 def test_client_gets_the_refusal_of_the_server_core() -> None:
-    link = new_link()
-    link.client.login(CREDS, T0)
-    link.client.payloads_to_send()  # the login is lost; something else arrives first
-    assert link.to_server(T0, [app_frame(1)]) == [("SessionEnded", "LOGIN_NOT_FIRST_SEQ", False)]
-    events = link.to_client(T0)
+    pair = new_pair()
+    pair.client.login(CREDS, T0)
+    pair.client.payloads_to_send()  # the login is lost; something else arrives first
+    assert summary(pair.to_server(encode_frames([app_frame(1)]))) == [
+        ("SessionEnded", "LOGIN_NOT_FIRST_SEQ", False)
+    ]
+    events = summary(pair.to_client())
     assert events == [
         ("Received", "LOGOUT", 1, "LOGIN_NOT_FIRST_SEQ"),
         ("SessionEnded", "LOGIN_NOT_FIRST_SEQ", True),
     ]
-    assert link.client.state is State.CLOSED
-    assert link.client.payloads_to_send() == []  # no confirmation while logging in
+    assert pair.client.state is State.CLOSED
+    assert pair.client.payloads_to_send() == []  # no confirmation while logging in
 
 
 @pytest.mark.parametrize(
@@ -721,19 +688,20 @@ def test_client_gets_the_refusal_of_the_server_core() -> None:
     ids=reason_name,
 )
 def test_refusal_ends_a_new_clients_login(reason: int) -> None:
-    link = new_link()
-    link.client.login(CREDS, T0)
-    assert link.to_server(T0) == [("LoginRequested", None, 1)]
-    events = link.server.refuse_login(reason, T0 + 1)
+    pair = new_pair()
+    pair.client.login(CREDS, T0)
+    assert summary(pair.to_server()) == [("LoginRequested", None, 1)]
+    events = pair.server.refuse_login(reason, T0 + 1)
     assert summary(events) == [("SessionEnded", reason_name(reason), False)]
-    assert link.server.state is State.CLOSED
-    assert link.to_client(T0 + 1) == [
+    assert pair.server.state is State.CLOSED
+    pair.now = T0 + 1
+    assert summary(pair.to_client()) == [
         ("Received", "LOGOUT", 1, reason_name(reason)),
         ("SessionEnded", reason_name(reason), True),
     ]
-    assert link.client.state is State.CLOSED
-    assert link.client.payloads_to_send() == []
-    assert not link.client_events[-1].resumable
+    assert pair.client.state is State.CLOSED
+    assert pair.client.payloads_to_send() == []
+    assert not pair.client_events[-1].resumable
 
 
 @pytest.mark.parametrize(
@@ -743,20 +711,21 @@ def test_refusal_reaches_a_resuming_client_whose_inseq_is_large(reason: int) -> 
     # The refusal comes from a server connection with no session: it is seq 1,
     # far below the resuming client's inseq, and must still end the login.
     state = SessionState(session_id=SID, inseq=50, outseq=30)
-    link = new_link(client_state=state)
-    link.client.login(CREDS, T0)
-    assert link.to_server(T0) == [("LoginRequested", SID, 30)]
-    link.server.refuse_login(reason, T0)
-    assert link.wire[-1:] == [("c>s", ("LOGIN", 30, SID))]
-    assert link.to_client(T0 + 1) == [
+    pair = new_pair(client_state=state)
+    pair.client.login(CREDS, T0)
+    assert summary(pair.to_server()) == [("LoginRequested", SID, 30)]
+    pair.server.refuse_login(reason, T0)
+    assert wire(pair)[-1:] == [("c>s", ("LOGIN", 30, SID))]
+    pair.now = T0 + 1
+    assert summary(pair.to_client()) == [
         ("Received", "LOGOUT", 1, reason_name(reason)),
         ("SessionEnded", reason_name(reason), True),
     ]
-    assert link.client.state is State.CLOSED
-    assert link.client.payloads_to_send() == []
+    assert pair.client.state is State.CLOSED
+    assert pair.client.payloads_to_send() == []
     assert (state.inseq, state.outseq) == (50, 31)  # the refusal took no seq of ours
-    assert link.client.next_deadline() is None
-    assert link.client.tick(T0 + 10 * LOGIN_TIMEOUT) == []
+    assert pair.client.next_deadline() is None
+    assert pair.client.tick(T0 + 10 * LOGIN_TIMEOUT) == []
 
 
 def test_server_login_timeout_with_no_login() -> None:
@@ -808,16 +777,17 @@ def test_client_login_timeout_gives_up_without_sending() -> None:
 
 
 def test_server_login_timeout_reaches_the_client() -> None:
-    link = new_link()
-    link.client.login(CREDS, T0)
-    link.client.payloads_to_send()  # lost: the server never hears of it
-    link.server.tick(T0 + LOGIN_TIMEOUT)
-    assert link.to_client(T0 + LOGIN_TIMEOUT) == [
+    pair = new_pair()
+    pair.client.login(CREDS, T0)
+    pair.client.payloads_to_send()  # lost: the server never hears of it
+    pair.server.tick(T0 + LOGIN_TIMEOUT)
+    pair.now = T0 + LOGIN_TIMEOUT
+    assert summary(pair.to_client()) == [
         ("Received", "LOGOUT", 1, "LOGIN_TIMEOUT"),
         ("SessionEnded", "LOGIN_TIMEOUT", True),
     ]
-    assert link.client_events[-1].resumable
-    assert link.client.payloads_to_send() == []
+    assert pair.client_events[-1].resumable
+    assert pair.client.payloads_to_send() == []
 
 
 @pytest.mark.parametrize("by_peer", [False, True])
@@ -1036,22 +1006,22 @@ def test_eto_news_is_replayed_in_full_not_as_gapfill() -> None:
 
 
 def test_abort_sends_the_reason_and_closes() -> None:
-    link = connect()
-    link.server.extensions = 1
-    events = link.server.abort(eto_pb2.LOGOUT_INVALID_PAYLOAD, T0)
+    pair = connect()
+    pair.server.extensions = 1
+    events = pair.server.abort(eto_pb2.LOGOUT_INVALID_PAYLOAD, T0)
     assert summary(events) == [("SessionEnded", "INVALID_PAYLOAD", False)]
-    assert link.server.state is State.CLOSED
-    (frame,) = link.server.payloads_to_send()
+    assert pair.server.state is State.CLOSED
+    (frame,) = pair.server.payloads_to_send()
     assert parse(frame).eto_payload.logout.reason == eto_pb2.LOGOUT_INVALID_PAYLOAD
-    assert link.server.abort(eto_pb2.LOGOUT_INVALID_PAYLOAD, T0) == []  # once
+    assert pair.server.abort(eto_pb2.LOGOUT_INVALID_PAYLOAD, T0) == []  # once
 
 
 def test_abort_tells_a_published_session_the_stand_in() -> None:
-    link = connect()
-    assert link.server.extensions == 0
-    events = link.server.abort(eto_pb2.LOGOUT_UNSUPPORTED_PAYLOAD, T0)
+    pair = connect()
+    assert pair.server.extensions == 0
+    events = pair.server.abort(eto_pb2.LOGOUT_UNSUPPORTED_PAYLOAD, T0)
     assert summary(events) == [("SessionEnded", "UNSUPPORTED_PAYLOAD", False)]
-    (frame,) = link.server.payloads_to_send()
+    (frame,) = pair.server.payloads_to_send()
     assert parse(frame).eto_payload.logout.reason == eto_pb2.LOGOUT_NONE
 
 
@@ -1064,14 +1034,14 @@ def test_abort_before_login() -> None:
 
 
 def test_client_learns_the_extensions_granted() -> None:
-    link = new_link()
-    link.client.login(CREDS, T0)
-    link.to_server(T0)
-    link.server.accept_login(SessionState(session_id=SID), T0, extensions=1)
-    link.to_client(T0)
-    logged_in = [e for e in link.client_events if isinstance(e, LoggedIn)]
+    pair = new_pair()
+    pair.client.login(CREDS, T0)
+    pair.to_server()
+    pair.server.accept_login(SessionState(session_id=SID), T0, extensions=1)
+    pair.to_client()
+    logged_in = [e for e in pair.client_events if isinstance(e, LoggedIn)]
     assert logged_in and logged_in[0].extensions == 1
-    assert link.client.extensions == 1
+    assert pair.client.extensions == 1
 
 
 def test_login_response_on_a_logged_in_connection_is_ignored() -> None:
@@ -1109,10 +1079,10 @@ def test_server_sequencing_mirrors_the_client() -> None:
 # Rule 4: answering a replay request
 
 
-def _server_with_history() -> tuple[Link, list[bytes]]:
+def _server_with_history() -> tuple[ConnectedPair, list[bytes]]:
     """Server sent: LR 1, APP 2, PING 3, APP 4, HEARTBEAT 5, REPLAY 6, APP 7, PONG 8."""
-    link = connect()
-    server = link.server
+    pair = connect()
+    server = pair.server
     server.send(app(102), T0)
     server.send(session_payload(PING), T0)
     server.send(app(104), T0)
@@ -1131,12 +1101,12 @@ def _server_with_history() -> tuple[Link, list[bytes]]:
         ("APP", 7, 107),
         ("PONG", 8),
     ]
-    return link, originals
+    return pair, originals
 
 
 def test_replay_resends_everything_with_original_seqs_and_gapfills() -> None:
-    link, originals = _server_with_history()
-    server = link.server
+    pair, originals = _server_with_history()
+    server = pair.server
     events = server.receive_payloads([eto_frame(REPLAY, 2, replay=1)], T0 + 20)
     assert summary(events) == [("Received", "REPLAY", 2, 1)]
     frames = server.payloads_to_send()
@@ -1168,8 +1138,8 @@ def test_replay_resends_everything_with_original_seqs_and_gapfills() -> None:
 
 
 def test_replay_from_the_middle_and_from_the_end() -> None:
-    link, _ = _server_with_history()
-    server = link.server
+    pair, _ = _server_with_history()
+    server = pair.server
     server.receive_payloads([eto_frame(REPLAY, 2, replay=7)], T0 + 20)
     assert kinds(server.payloads_to_send()) == [
         ("APP", 7, 107, "replay"),
@@ -1183,11 +1153,11 @@ def test_replay_from_the_middle_and_from_the_end() -> None:
 
 
 def test_replay_of_zero_is_ignored() -> None:
-    link, _ = _server_with_history()
-    events = link.server.receive_payloads([eto_frame(REPLAY, 2, replay=0)], T0 + 20)
+    pair, _ = _server_with_history()
+    events = pair.server.receive_payloads([eto_frame(REPLAY, 2, replay=0)], T0 + 20)
     assert events == []
-    assert link.server.payloads_to_send() == []
-    assert link.server.inseq == 3  # its seq is taken all the same
+    assert pair.server.payloads_to_send() == []
+    assert pair.server.inseq == 3  # its seq is taken all the same
 
 
 def test_client_replays_login_pong_heartbeat_replay_and_logout_as_gapfill() -> None:
@@ -1244,20 +1214,20 @@ REPLAYABLE = [
 
 @pytest.mark.parametrize("payload", REPLAYABLE, ids=["subscribe", "order_create", "empty body"])
 def test_replayed_bytes_parse_as_the_original_with_is_replay(payload: Payload) -> None:
-    link = connect()
+    pair = connect()
     sent = Payload()
     sent.CopyFrom(payload)
-    seq = link.client.send(sent, T0)
-    [original] = link.client.payloads_to_send()
-    link.client.receive_payloads([eto_frame(REPLAY, 2, replay=seq)], T0)
-    [copy] = link.client.payloads_to_send()
+    seq = pair.client.send(sent, T0)
+    [original] = pair.client.payloads_to_send()
+    pair.client.receive_payloads([eto_frame(REPLAY, 2, replay=seq)], T0)
+    [copy] = pair.client.payloads_to_send()
     expected = parse(original)
     assert not expected.eto_payload.is_replay
     expected.eto_payload.is_replay = True
     assert parse(copy) == expected
     assert parse(copy).eto_payload.seq == seq
     # and the server takes it as that payload
-    events = link.server.receive_payloads([copy], T0)
+    events = pair.to_server(encode_frames([copy]))
     assert [e.payload for e in events] == [expected]
 
 
@@ -1271,17 +1241,17 @@ def test_replayed_bytes_parse_as_the_original_with_is_replay(payload: Payload) -
 def test_replayed_bytes_parse_as_the_original_property(
     low: int, high: int, reference: str, quantity: int
 ) -> None:
-    link = connect()
+    pair = connect()
     payload = Payload(type=seto_pb2.PAYLOAD_ORDER_CREATE)
     payload.order_create.CopyFrom(REPLAYABLE[1].order_create)
     payload.order_create.market.low = low
     payload.order_create.market.high = high
     payload.order_create.reference = reference
     payload.order_create.quantity = quantity
-    link.client.send(payload, T0)
-    [original] = link.client.payloads_to_send()
-    link.client.receive_payloads([eto_frame(REPLAY, 2, replay=2)], T0)
-    [copy] = link.client.payloads_to_send()
+    pair.client.send(payload, T0)
+    [original] = pair.client.payloads_to_send()
+    pair.client.receive_payloads([eto_frame(REPLAY, 2, replay=2)], T0)
+    [copy] = pair.client.payloads_to_send()
     expected = parse(original)
     expected.eto_payload.is_replay = True
     assert parse(copy) == expected
@@ -1289,34 +1259,34 @@ def test_replayed_bytes_parse_as_the_original_property(
 
 def test_replay_below_the_store_limit_ends_the_session() -> None:
     state = SessionState(session_id=SID, sent=ReplayStore(limit=3))
-    link = connect(server_state=state)
+    pair = connect(server_state=state)
     for tag in range(2, 7):
-        link.server.send(app(tag), T0)
-    link.server.payloads_to_send()  # lost
+        pair.server.send(app(tag), T0)
+    pair.server.payloads_to_send()  # lost
     assert (state.sent.first_seq, state.sent.next_seq) == (4, 7)
 
     # what is kept can be served
-    link.server.receive_payloads([eto_frame(REPLAY, 2, replay=4)], T0)
-    assert kinds(link.server.payloads_to_send()) == [
+    pair.server.receive_payloads([eto_frame(REPLAY, 2, replay=4)], T0)
+    assert kinds(pair.server.payloads_to_send()) == [
         ("APP", 4, 4, "replay"),
         ("APP", 5, 5, "replay"),
         ("APP", 6, 6, "replay"),
     ]
     # one seq further back cannot: the session ends rather than skip it
-    link.client.receive_payloads([], T0)
-    events = link.server.receive_payloads([eto_frame(REPLAY, 3, replay=3)], T0)
+    pair.client.receive_payloads([], T0)
+    events = pair.server.receive_payloads([eto_frame(REPLAY, 3, replay=3)], T0)
     assert summary(events) == [("SessionEnded", "UNKNOWN_SESSION", False)]
     assert not events[0].resumable
-    assert link.server.state is State.CLOSED
-    frames = link.server.payloads_to_send()
+    assert pair.server.state is State.CLOSED
+    frames = pair.server.payloads_to_send()
     assert kinds(frames) == [("LOGOUT", 7, "UNKNOWN_SESSION")]
     # the client, which had not seen 2..6, acts on the early logout
-    assert link.to_client(T0, frames) == [
+    assert summary(pair.to_client(encode_frames(frames))) == [
         ("Received", "LOGOUT", 7, "UNKNOWN_SESSION"),
         ("SessionEnded", "UNKNOWN_SESSION", True),
     ]
-    assert link.client.state is State.CLOSED
-    assert kinds(link.client.payloads_to_send()) == [("LOGOUT", 2, "CONFIRMATION")]
+    assert pair.client.state is State.CLOSED
+    assert kinds(pair.client.payloads_to_send()) == [("LOGOUT", 2, "CONFIRMATION")]
 
 
 def test_replay_with_limit_zero_store_serves_nothing_old() -> None:
@@ -1367,19 +1337,20 @@ def test_empty_store_of_a_resumed_server_ends_rather_than_skips() -> None:
 
 
 def test_next_deadline_while_logged_in() -> None:
-    link = connect()
-    for core in (link.client, link.server):
+    pair = connect()
+    for core in (pair.client, pair.server):
         assert core.next_deadline() == T0 + INTERVAL
-    link.client.send(app(1), T0 + 5)
-    assert link.client.next_deadline() == T0 + 5 + INTERVAL
-    link.to_server(T0 + 6)
+    pair.client.send(app(1), T0 + 5)
+    assert pair.client.next_deadline() == T0 + 5 + INTERVAL
+    pair.now = T0 + 6
+    pair.to_server()
     # the server last sent at T0 and last heard at T0 + 6
-    assert link.server.next_deadline() == T0 + INTERVAL
+    assert pair.server.next_deadline() == T0 + INTERVAL
 
 
 def test_next_deadline_is_the_timeout_when_that_comes_first() -> None:
-    link = connect(heartbeat_interval=10.0, heartbeat_timeout=25.0)
-    core = link.client
+    pair = connect(heartbeat_interval=10.0, heartbeat_timeout=25.0)
+    core = pair.client
     assert core.next_deadline() == T0 + 10
     core.tick(T0 + 10)
     core.tick(T0 + 20)
@@ -1387,46 +1358,48 @@ def test_next_deadline_is_the_timeout_when_that_comes_first() -> None:
 
 
 def test_idle_side_sends_heartbeat_and_client_answers_it() -> None:
-    link = connect()
-    assert link.server.tick(T0 + INTERVAL - 0.001) == []
-    assert link.server.payloads_to_send() == []
-    assert link.server.tick(T0 + INTERVAL) == []
-    frames = link.server.payloads_to_send()
+    pair = connect()
+    assert pair.server.tick(T0 + INTERVAL - 0.001) == []
+    assert pair.server.payloads_to_send() == []
+    assert pair.server.tick(T0 + INTERVAL) == []
+    frames = pair.server.payloads_to_send()
     assert kinds(frames) == [("HEARTBEAT", 2)]
-    assert link.server.next_deadline() == T0 + 2 * INTERVAL
+    assert pair.server.next_deadline() == T0 + 2 * INTERVAL
     # the client answers the server's heartbeat with its own
-    assert link.to_client(T0 + INTERVAL, frames) == [("Received", "HEARTBEAT", 2)]
-    answer = link.client.payloads_to_send()
+    pair.now = T0 + INTERVAL
+    assert summary(pair.to_client(encode_frames(frames))) == [("Received", "HEARTBEAT", 2)]
+    answer = pair.client.payloads_to_send()
     assert kinds(answer) == [("HEARTBEAT", 2)]
     # it counts as having sent: no second heartbeat of its own now
-    assert link.client.tick(T0 + INTERVAL) == []
-    assert link.client.payloads_to_send() == []
-    assert link.client.next_deadline() == T0 + 2 * INTERVAL
+    assert pair.client.tick(T0 + INTERVAL) == []
+    assert pair.client.payloads_to_send() == []
+    assert pair.client.next_deadline() == T0 + 2 * INTERVAL
     # the server does not answer the client's heartbeat
-    assert link.to_server(T0 + INTERVAL, answer) == [("Received", "HEARTBEAT", 2)]
-    assert link.server.payloads_to_send() == []
+    assert summary(pair.to_server(encode_frames(answer))) == [("Received", "HEARTBEAT", 2)]
+    assert pair.server.payloads_to_send() == []
 
 
 def test_server_does_not_answer_a_clients_idle_heartbeat() -> None:
-    link = connect()
-    link.client.tick(T0 + INTERVAL)
-    assert link.to_server(T0 + INTERVAL) == [("Received", "HEARTBEAT", 2)]
-    assert link.server.payloads_to_send() == []
+    pair = connect()
+    pair.client.tick(T0 + INTERVAL)
+    pair.now = T0 + INTERVAL
+    assert summary(pair.to_server()) == [("Received", "HEARTBEAT", 2)]
+    assert pair.server.payloads_to_send() == []
 
 
 def test_traffic_defers_the_heartbeat() -> None:
-    link = connect()
-    link.server.send(app(1), T0 + 10)
-    link.server.tick(T0 + INTERVAL)
-    assert kinds(link.server.payloads_to_send()) == [("APP", 2, 1)]
-    link.server.tick(T0 + 10 + INTERVAL)
-    assert kinds(link.server.payloads_to_send()) == [("HEARTBEAT", 3)]
+    pair = connect()
+    pair.server.send(app(1), T0 + 10)
+    pair.server.tick(T0 + INTERVAL)
+    assert kinds(pair.server.payloads_to_send()) == [("APP", 2, 1)]
+    pair.server.tick(T0 + 10 + INTERVAL)
+    assert kinds(pair.server.payloads_to_send()) == [("HEARTBEAT", 3)]
 
 
 @pytest.mark.parametrize("role", list(Role))
 def test_silence_for_the_timeout_ends_the_connection(role: Role) -> None:
-    link = connect()
-    core = link.client if role is Role.CLIENT else link.server
+    pair = connect()
+    core = pair.client if role is Role.CLIENT else pair.server
     assert core.tick(T0 + INTERVAL) == []
     assert core.tick(T0 + 2 * INTERVAL) == []
     assert kinds(core.payloads_to_send()) == [("HEARTBEAT", 2), ("HEARTBEAT", 3)]
@@ -1444,39 +1417,41 @@ def test_silence_for_the_timeout_ends_the_connection(role: Role) -> None:
 
 
 def test_heartbeat_timeout_reaches_the_peer_as_resumable() -> None:
-    link = connect()
-    link.server.tick(T0 + TIMEOUT)
-    assert link.to_client(T0 + TIMEOUT) == [
+    pair = connect()
+    pair.server.tick(T0 + TIMEOUT)
+    pair.now = T0 + TIMEOUT
+    assert summary(pair.to_client()) == [
         ("Received", "LOGOUT", 2, "HEARTBEAT_TIMEOUT"),
         ("SessionEnded", "HEARTBEAT_TIMEOUT", True),
     ]
-    assert link.client_events[-1].resumable
-    assert link.client.state is State.CLOSED
+    assert pair.client_events[-1].resumable
+    assert pair.client.state is State.CLOSED
     # its confirmation goes nowhere: the server is closed
-    assert link.to_server(T0 + TIMEOUT) == []
-    assert link.server.payloads_to_send() == []
+    assert summary(pair.to_server()) == []
+    assert pair.server.payloads_to_send() == []
 
 
 def test_hearing_anything_resets_the_timeout() -> None:
-    link = connect()
+    pair = connect()
     for step in range(1, 8):  # well past one timeout in total
         now = T0 + step * INTERVAL
-        link.server.tick(now)
-        link.client.tick(now)
-        link.settle(now)
-    assert link.client.state is State.LOGGED_IN
-    assert link.server.state is State.LOGGED_IN
-    assert all(k[1][0] == "HEARTBEAT" for k in link.wire)
-    assert link.client.next_deadline() == T0 + 8 * INTERVAL
+        pair.server.tick(now)
+        pair.client.tick(now)
+        pair.now = now
+        pair.settle()
+    assert pair.client.state is State.LOGGED_IN
+    assert pair.server.state is State.LOGGED_IN
+    assert all(k[1][0] == "HEARTBEAT" for k in wire(pair))
+    assert pair.client.next_deadline() == T0 + 8 * INTERVAL
 
 
 def test_custom_timings() -> None:
-    link = connect(heartbeat_interval=1.0, heartbeat_timeout=3.0)
-    link.client.tick(T0 + 1)
-    link.client.tick(T0 + 2)
-    events = link.client.tick(T0 + 3)
+    pair = connect(heartbeat_interval=1.0, heartbeat_timeout=3.0)
+    pair.client.tick(T0 + 1)
+    pair.client.tick(T0 + 2)
+    events = pair.client.tick(T0 + 3)
     assert summary(events) == [("SessionEnded", "HEARTBEAT_TIMEOUT", False)]
-    assert kinds(link.client.payloads_to_send()) == [
+    assert kinds(pair.client.payloads_to_send()) == [
         ("HEARTBEAT", 2),
         ("HEARTBEAT", 3),
         ("LOGOUT", 4, "HEARTBEAT_TIMEOUT"),
@@ -1485,17 +1460,17 @@ def test_custom_timings() -> None:
 
 @pytest.mark.parametrize("pinger", ["client", "server"])
 def test_ping_is_answered_by_pong(pinger: str) -> None:
-    link = connect()
+    pair = connect()
     if pinger == "client":
-        assert link.client.send(session_payload(PING), T0) == 2
-        assert link.to_server(T0) == [("Received", "PING", 2)]
-        assert link.to_client(T0) == [("Received", "PONG", 2)]
-        assert link.client.payloads_to_send() == []
+        assert pair.client.send(session_payload(PING), T0) == 2
+        assert summary(pair.to_server()) == [("Received", "PING", 2)]
+        assert summary(pair.to_client()) == [("Received", "PONG", 2)]
+        assert pair.client.payloads_to_send() == []
     else:
-        assert link.server.send(session_payload(PING), T0) == 2
-        assert link.to_client(T0) == [("Received", "PING", 2)]
-        assert link.to_server(T0) == [("Received", "PONG", 2)]
-        assert link.server.payloads_to_send() == []
+        assert pair.server.send(session_payload(PING), T0) == 2
+        assert summary(pair.to_client()) == [("Received", "PING", 2)]
+        assert summary(pair.to_server()) == [("Received", "PONG", 2)]
+        assert pair.server.payloads_to_send() == []
 
 
 # ---------------------------------------------------------------------------
@@ -1503,67 +1478,70 @@ def test_ping_is_answered_by_pong(pinger: str) -> None:
 
 
 def test_client_logout_is_confirmed() -> None:
-    link = connect()
-    link.client.logout(T0 + 1, reason=eto_pb2.LOGOUT_NONE)
-    assert link.client.state is State.LOGGING_OUT
+    pair = connect()
+    pair.client.logout(T0 + 1, reason=eto_pb2.LOGOUT_NONE)
+    assert pair.client.state is State.LOGGING_OUT
     with pytest.raises(ProtocolError):
-        link.client.send(app(1), T0 + 1)
+        pair.client.send(app(1), T0 + 1)
     with pytest.raises(ProtocolError):
-        link.client.logout(T0 + 1)
-    assert link.to_server(T0 + 1) == [
+        pair.client.logout(T0 + 1)
+    pair.now = T0 + 1
+    assert summary(pair.to_server()) == [
         ("Received", "LOGOUT", 2, "NONE"),
         ("SessionEnded", "NONE", True),
     ]
-    assert link.server.state is State.CLOSED
-    assert link.to_client(T0 + 2) == [
+    assert pair.server.state is State.CLOSED
+    pair.now = T0 + 2
+    assert summary(pair.to_client()) == [
         ("Received", "LOGOUT", 2, "CONFIRMATION"),
         ("SessionEnded", "CONFIRMATION", False),
     ]
-    assert link.client.state is State.CLOSED
-    assert link.wire == [
+    assert pair.client.state is State.CLOSED
+    assert wire(pair) == [
         ("c>s", ("LOGOUT", 2, "NONE")),
         ("s>c", ("LOGOUT", 2, "CONFIRMATION")),
     ]
-    ended = [e for e in link.client_events + link.server_events if isinstance(e, SessionEnded)]
+    ended = [e for e in pair.client_events + pair.server_events if isinstance(e, SessionEnded)]
     assert len(ended) == 2
     assert not any(e.resumable for e in ended)
-    link.settle(T0 + 3)
-    assert len(link.wire) == 2
+    pair.now = T0 + 3
+    pair.settle()
+    assert len(wire(pair)) == 2
 
 
 def test_logout_reason_is_carried() -> None:
-    link = connect()
-    link.client.logout(T0, reason=eto_pb2.LOGOUT_DOWNTIME)
-    assert link.to_server(T0) == [
+    pair = connect()
+    pair.client.logout(T0, reason=eto_pb2.LOGOUT_DOWNTIME)
+    assert summary(pair.to_server()) == [
         ("Received", "LOGOUT", 2, "DOWNTIME"),
         ("SessionEnded", "DOWNTIME", True),
     ]
 
 
 def test_server_logout_reaches_the_client_which_confirms() -> None:
-    link = connect()
-    link.server.logout(T0, reason=eto_pb2.LOGOUT_SERVICE_TEMPORARILY_UNAVAILABLE)
-    assert link.server.state is State.LOGGING_OUT
-    assert link.to_client(T0) == [
+    pair = connect()
+    pair.server.logout(T0, reason=eto_pb2.LOGOUT_SERVICE_TEMPORARILY_UNAVAILABLE)
+    assert pair.server.state is State.LOGGING_OUT
+    assert summary(pair.to_client()) == [
         ("Received", "LOGOUT", 2, "SERVICE_TEMPORARILY_UNAVAILABLE"),
         ("SessionEnded", "SERVICE_TEMPORARILY_UNAVAILABLE", True),
     ]
-    assert link.client.state is State.CLOSED
-    assert kinds(link.client.payloads_to_send()) == [("LOGOUT", 2, "CONFIRMATION")]
+    assert pair.client.state is State.CLOSED
+    assert kinds(pair.client.payloads_to_send()) == [("LOGOUT", 2, "CONFIRMATION")]
 
 
 def test_simultaneous_logouts_client_side() -> None:
-    link = connect()
-    link.client.logout(T0)
-    link.server.logout(T0)
+    pair = connect()
+    pair.client.logout(T0)
+    pair.server.logout(T0)
     # the server's logout reaches the client, which is waiting for a confirmation
-    assert link.to_client(T0) == [
+    assert summary(pair.to_client()) == [
         ("Received", "LOGOUT", 2, "NONE"),
         ("SessionEnded", "NONE", False),
     ]
-    assert link.client.state is State.CLOSED
+    assert pair.client.state is State.CLOSED
     # only its own logout, queued before; no confirmation of the server's
-    assert kinds(link.client.payloads_to_send()) == [("LOGOUT", 2, "NONE")]
+    assert kinds(pair.client.payloads_to_send()) == [("LOGOUT", 2, "NONE")]
 
 
 def test_client_logging_out_still_takes_application_payloads() -> None:
@@ -1825,8 +1803,8 @@ def test_lossy_connection_then_replay_delivers_each_seq_once_in_order(
     run: tuple[int, list[list[int]], list[int]],
 ) -> None:
     n, fates, batches = run
-    link = connect()
-    client, server = link.client, link.server
+    pair = connect()
+    client, server = pair.client, pair.server
     for tag in range(1, n + 1):
         server.send(app(tag), T0)
     frames = server.payloads_to_send()
@@ -1840,8 +1818,8 @@ def test_lossy_connection_then_replay_delivers_each_seq_once_in_order(
     ]
     queue = [frame for *_, frame in sorted(copies)]
     # Afterwards the server idles and heartbeats: that reveals lost tail frames.
-    now = T0 + INTERVAL
-    server.tick(now)
+    pair.now = T0 + INTERVAL
+    server.tick(pair.now)
     queue += server.payloads_to_send()
 
     delivered: list[Event] = []
@@ -1851,10 +1829,10 @@ def test_lossy_connection_then_replay_delivers_each_seq_once_in_order(
         size = batches[step % len(batches)]
         step += 1
         batch, queue = queue[:size], queue[size:]
-        delivered += client.receive_payloads(batch, now)
+        delivered += pair.to_client(encode_frames(batch))  # one read
         out = client.payloads_to_send()
         asked += [k[2] for k in kinds(out) if k[0] == "REPLAY"]
-        server_events = server.receive_payloads(out, now)
+        server_events = pair.to_server(encode_frames(out))
         assert received_apps(server_events) == []
         queue += server.payloads_to_send()  # what the server sends comes after, in order
 
@@ -1867,75 +1845,70 @@ def test_lossy_connection_then_replay_delivers_each_seq_once_in_order(
 
 
 def test_lossy_connection_example_exact_wire() -> None:
-    link = connect()
+    pair = connect()
     for tag in range(1, 6):
-        link.server.send(app(tag), T0)
-    frames = link.server.payloads_to_send()  # seqs 2..6
+        pair.server.send(app(tag), T0)
+    frames = pair.server.payloads_to_send()  # seqs 2..6
     # 3 lost, 5 duplicated and early, 6 lost
     got = [frames[0], frames[3], frames[2], frames[3]]
-    assert summary(link.client.receive_payloads(got, T0)) == [("Received", "APP", 2, 1)]
-    assert link.to_server(T0) == [("Received", "REPLAY", 2, 3)]
-    assert link.to_client(T0) == [
+    # delivered by the adversary, not through the pair: not on its wire log
+    assert summary(pair.client.receive_payloads(got, T0)) == [("Received", "APP", 2, 1)]
+    assert summary(pair.to_server()) == [("Received", "REPLAY", 2, 3)]
+    assert summary(pair.to_client()) == [
         ("Received", "APP", 3, 2, "replay"),
         ("Received", "APP", 4, 3, "replay"),
         ("Received", "APP", 5, 4, "replay"),
         ("Received", "APP", 6, 5, "replay"),
     ]
-    assert link.wire == [
+    assert wire(pair) == [
         ("c>s", ("REPLAY", 2, 3)),
         ("s>c", ("APP", 3, 2, "replay")),
         ("s>c", ("APP", 4, 3, "replay")),
         ("s>c", ("APP", 5, 4, "replay")),
         ("s>c", ("APP", 6, 5, "replay")),
     ]
-    link.settle(T0)
-    assert (link.client.inseq, link.server.outseq) == (7, 7)
+    pair.settle()
+    assert (pair.client.inseq, pair.server.outseq) == (7, 7)
 
 
 # ---------------------------------------------------------------------------
 # Rule 8: resume after a dropped connection
 
 
-def drop(link: Link) -> None:
-    """The connection drops: whatever was in flight is lost."""
-    link.client.payloads_to_send()
-    link.server.payloads_to_send()
-
-
 def resume(
-    link: Link, now: float, client_state: SessionState | None = None
-) -> tuple[Link, list[tuple]]:
-    """New cores for the same session states; the client logs in and the server
-    accepts.  Returns the new link and the server's accept events."""
-    client_state = client_state or link.client.session
-    server_state = link.server.session
-    new = new_link(now, client_state=client_state)
+    pair: ConnectedPair, now: float, client_state: SessionState | None = None
+) -> tuple[ConnectedPair, list[tuple]]:
+    """New connections for the same session states; the client logs in and the server
+    accepts.  Returns the new pair and the server's accept events."""
+    client_state = client_state or pair.client.session
+    server_state = pair.server.session
+    new = new_pair(now, client_state=client_state)
     seq = new.client.login(CREDS, now)
-    assert new.to_server(now) == [("LoginRequested", SID, seq)]
+    assert summary(new.to_server()) == [("LoginRequested", SID, seq)]
     accepted = new.server.accept_login(server_state, now)
     new.server_events.extend(accepted)
     return new, summary(accepted)
 
 
 def test_resume_when_both_sides_missed_payloads_exact_wire() -> None:
-    link = connect()
-    link.server.send(app(100), T0)
-    link.client.send(app(200), T0)
-    link.settle(T0)
+    pair = connect()
+    pair.server.send(app(100), T0)
+    pair.client.send(app(200), T0)
+    pair.settle()
     # sent, then lost with the connection
-    link.server.send(app(300), T0)
-    link.server.send(app(301), T0)
-    link.client.send(app(400), T0)
-    link.client.send(app(401), T0)
-    cstate, sstate = link.client.session, link.server.session
+    pair.server.send(app(300), T0)
+    pair.server.send(app(301), T0)
+    pair.client.send(app(400), T0)
+    pair.client.send(app(401), T0)
+    cstate, sstate = pair.client.session, pair.server.session
     assert (cstate.inseq, cstate.outseq, sstate.inseq, sstate.outseq) == (3, 5, 3, 5)
-    drop(link)
+    pair.drop()
 
-    new, accepted = resume(link, T0 + 1)
+    new, accepted = resume(pair, T0 + 1)
     # login 5 > inseq 3: reset 3, and the server asks for 3 on at once
     assert accepted == [("LoggedIn", SID, 3)]
-    new.settle(T0 + 1)
-    assert new.wire == [
+    new.settle()
+    assert wire(new) == [
         ("c>s", ("LOGIN", 5, SID)),
         # the client hears of the server's 3..4 only from the login response's seq
         ("s>c", ("LOGIN_RESPONSE", 5, SID, 3)),
@@ -1970,37 +1943,38 @@ def test_resume_when_both_sides_missed_payloads_exact_wire() -> None:
     # and the session simply carries on
     new.client.send(app(500), T0 + 2)
     new.server.send(app(600), T0 + 2)
-    assert new.to_server(T0 + 2) == [("Received", "APP", 7, 500)]
-    assert new.to_client(T0 + 2) == [("Received", "APP", 7, 600)]
+    new.now = T0 + 2
+    assert summary(new.to_server()) == [("Received", "APP", 7, 500)]
+    assert summary(new.to_client()) == [("Received", "APP", 7, 600)]
 
 
 @pytest.mark.parametrize(
     ("k", "m"), [(0, 0), (1, 0), (3, 0), (0, 1), (0, 3), (2, 4), (5, 5)], ids=lambda v: str(v)
 )
 def test_resume_delivers_exactly_what_was_missed(k: int, m: int) -> None:
-    link = connect()
+    pair = connect()
     for tag in (10, 11):
-        link.server.send(app(tag), T0)
-        link.client.send(app(tag + 10), T0)
-    link.settle(T0)
-    assert received_apps(link.client_events) == [(2, 10), (3, 11)]
-    assert received_apps(link.server_events) == [(2, 20), (3, 21)]
-    lost_to_client = [link.server.send(app(100 + i), T0) for i in range(k)]
-    lost_to_server = [link.client.send(app(200 + i), T0) for i in range(m)]
-    assert link.server.inseq == 4
-    drop(link)
+        pair.server.send(app(tag), T0)
+        pair.client.send(app(tag + 10), T0)
+    pair.settle()
+    assert received_apps(pair.client_events) == [(2, 10), (3, 11)]
+    assert received_apps(pair.server_events) == [(2, 20), (3, 21)]
+    lost_to_client = [pair.server.send(app(100 + i), T0) for i in range(k)]
+    lost_to_server = [pair.client.send(app(200 + i), T0) for i in range(m)]
+    assert pair.server.inseq == 4
+    pair.drop()
 
-    new, accepted = resume(link, T0 + 5)
+    new, accepted = resume(pair, T0 + 5)
     # the login is seq 4 + m: taken in turn when the server missed nothing
     assert accepted == [("LoggedIn", SID, 4 if m else 5)]
-    new.settle(T0 + 5)
+    new.settle()
     assert received_apps(new.client_events) == [
         (seq, 100 + i) for i, seq in enumerate(lost_to_client)
     ]
     assert received_apps(new.server_events) == [
         (seq, 200 + i) for i, seq in enumerate(lost_to_server)
     ]
-    replays = [w for w in new.wire if w[1][0] == "REPLAY"]
+    replays = [w for w in wire(new) if w[1][0] == "REPLAY"]
     assert replays == (
         ([("s>c", ("REPLAY", 5 + k, 4))] if m else [])
         + ([("c>s", ("REPLAY", 5 + m, 4))] if k else [])
@@ -2012,14 +1986,14 @@ def test_resume_delivers_exactly_what_was_missed(k: int, m: int) -> None:
 
 
 def test_resume_with_nothing_missed_needs_no_replay() -> None:
-    link = connect()
-    link.server.send(app(1), T0)
-    link.settle(T0)
-    drop(link)
-    new, accepted = resume(link, T0 + 1)
+    pair = connect()
+    pair.server.send(app(1), T0)
+    pair.settle()
+    pair.drop()
+    new, accepted = resume(pair, T0 + 1)
     assert accepted == [("LoggedIn", SID, 3)]
-    new.settle(T0 + 1)
-    assert new.wire == [("c>s", ("LOGIN", 2, SID)), ("s>c", ("LOGIN_RESPONSE", 3, SID, 3))]
+    new.settle()
+    assert wire(new) == [("c>s", ("LOGIN", 2, SID)), ("s>c", ("LOGIN_RESPONSE", 3, SID, 3))]
     assert summary(new.client_events) == [
         ("Received", "LOGIN_RESPONSE", 3, SID, 3),
         ("LoggedIn", SID, 3),
@@ -2029,44 +2003,44 @@ def test_resume_with_nothing_missed_needs_no_replay() -> None:
 def test_resume_early_payload_from_the_client_is_taken_from_the_replay() -> None:
     # The client sends at once after its login is answered, before it has
     # served the server's REPLAY: the server drops it as early and takes the copy.
-    link = connect()
-    link.client.send(app(1), T0)  # 2, lost
-    drop(link)
-    new, accepted = resume(link, T0 + 1)
+    pair = connect()
+    pair.client.send(app(1), T0)  # 2, lost
+    pair.drop()
+    new, accepted = resume(pair, T0 + 1)
     assert accepted == [("LoggedIn", SID, 2)]
     lr, replay = new.server.payloads_to_send()
     assert kinds([lr, replay]) == [("LOGIN_RESPONSE", 2, SID, 2), ("REPLAY", 3, 2)]
-    assert new.to_client(T0 + 1, [lr]) == [
+    assert summary(new.to_client(encode_frames([lr]))) == [
         ("Received", "LOGIN_RESPONSE", 2, SID, 2),
         ("LoggedIn", SID, 2),
     ]
     assert new.client.send(app(2), T0 + 1) == 4
-    assert new.to_server(T0 + 1) == []  # 4 is early: dropped, gap already asked
+    assert summary(new.to_server()) == []  # 4 is early: dropped, gap already asked
     assert new.server.payloads_to_send() == []
-    assert new.to_client(T0 + 1, [replay]) == [("Received", "REPLAY", 3, 2)]
-    assert new.to_server(T0 + 1) == [
+    assert summary(new.to_client(encode_frames([replay]))) == [("Received", "REPLAY", 3, 2)]
+    assert summary(new.to_server()) == [
         ("Received", "APP", 2, 1, "replay"),
         ("Received", "APP", 4, 2, "replay"),
     ]
-    new.settle(T0 + 1)
+    new.settle()
     assert (new.server.inseq, new.client.outseq) == (5, 5)
 
 
 def test_resume_with_reset_above_outseq_continues_from_reset() -> None:
     # The client lost track of what it sent (restored from older numbers): the
     # server already has up to 4, so it answers reset 5 and the client jumps.
-    link = connect()
+    pair = connect()
     for tag in (1, 2, 3):
-        link.client.send(app(tag), T0)
-    link.settle(T0)
-    assert link.server.inseq == 5
-    restored = SessionState(session_id=SID, inseq=link.client.inseq, outseq=2)
-    drop(link)
+        pair.client.send(app(tag), T0)
+    pair.settle()
+    assert pair.server.inseq == 5
+    restored = SessionState(session_id=SID, inseq=pair.client.inseq, outseq=2)
+    pair.drop()
 
-    new, accepted = resume(link, T0 + 1, client_state=restored)
+    new, accepted = resume(pair, T0 + 1, client_state=restored)
     assert accepted == [("LoggedIn", SID, 5)]
-    new.settle(T0 + 1)
-    assert new.wire == [("c>s", ("LOGIN", 2, SID)), ("s>c", ("LOGIN_RESPONSE", 2, SID, 5))]
+    new.settle()
+    assert wire(new) == [("c>s", ("LOGIN", 2, SID)), ("s>c", ("LOGIN_RESPONSE", 2, SID, 5))]
     assert summary(new.client_events) == [
         ("Received", "LOGIN_RESPONSE", 2, SID, 5),
         ("LoggedIn", SID, 5),
@@ -2075,21 +2049,22 @@ def test_resume_with_reset_above_outseq_continues_from_reset() -> None:
     assert (restored.sent.first_seq, len(restored.sent)) == (5, 0)
     # what it sends now is taken, not dropped as a duplicate
     assert new.client.send(app(9), T0 + 2) == 5
-    assert new.to_server(T0 + 2) == [("Received", "APP", 5, 9)]
+    new.now = T0 + 2
+    assert summary(new.to_server()) == [("Received", "APP", 5, 9)]
 
 
 def test_resume_with_reset_below_outseq_gets_the_rest_by_replay() -> None:
-    link = connect()
-    link.client.send(app(1), T0)
-    link.settle(T0)
-    link.client.send(app(2), T0)  # 3, lost
-    link.client.send(app(3), T0)  # 4, lost
-    drop(link)
-    new, accepted = resume(link, T0 + 1)
+    pair = connect()
+    pair.client.send(app(1), T0)
+    pair.settle()
+    pair.client.send(app(2), T0)  # 3, lost
+    pair.client.send(app(3), T0)  # 4, lost
+    pair.drop()
+    new, accepted = resume(pair, T0 + 1)
     assert accepted == [("LoggedIn", SID, 3)]
     frames = new.server.payloads_to_send()
     assert kinds(frames) == [("LOGIN_RESPONSE", 2, SID, 3), ("REPLAY", 3, 3)]
-    assert new.to_client(T0 + 1, frames) == [
+    assert summary(new.to_client(encode_frames(frames))) == [
         ("Received", "LOGIN_RESPONSE", 2, SID, 3),
         ("LoggedIn", SID, 3),
         ("Received", "REPLAY", 3, 3),
@@ -2103,17 +2078,17 @@ def test_resume_with_reset_below_outseq_gets_the_rest_by_replay() -> None:
 
 
 def test_resume_twice_in_a_row_without_traffic() -> None:
-    link = connect()
-    link.server.send(app(1), T0)
-    drop(link)
+    pair = connect()
+    pair.server.send(app(1), T0)
+    pair.drop()
     # the second connection drops right after the login
-    second, _ = resume(link, T0 + 1)
-    drop(second)
+    second, _ = resume(pair, T0 + 1)
+    second.drop()
     third, accepted = resume(second, T0 + 2)
     assert accepted == [("LoggedIn", SID, 4)]  # logins 2 and 3 both reached the server
-    third.settle(T0 + 2)
+    third.settle()
     assert received_apps(third.client_events) == [(2, 1)]
-    assert [w[1] for w in third.wire if w[0] == "s>c"] == [
+    assert [w[1] for w in wire(third) if w[0] == "s>c"] == [
         ("LOGIN_RESPONSE", 4, SID, 4),
         ("APP", 2, 1, "replay"),
         ("GAPFILL", 3, "replay"),
@@ -2148,7 +2123,7 @@ def connection_lives(draw: st.DrawFn) -> list[list[Op]]:
 def test_resume_property_nothing_lost_nothing_twice(lives: list[list[Op]]) -> None:
     """Connections that drop at any point, even mid-handshake or mid-replay:
     after a last reconnect, each side has every payload of the other once, in order."""
-    link = connect()
+    pair = connect()
     now = T0
     sent_by = {"s": [], "c": []}
     got_by = {"s": [], "c": []}
@@ -2163,42 +2138,42 @@ def test_resume_property_nothing_lost_nothing_twice(lives: list[list[Op]]) -> No
         )
         for event in events:
             if isinstance(event, LoginRequested):
-                accepted = link.server.accept_login(server_state, now)
+                accepted = pair.server.accept_login(server_state, now)
                 collect(accepted, "s")
 
-    server_state = link.server.session
-    client_state = link.client.session
+    server_state = pair.server.session
+    client_state = pair.client.session
     for index, ops in enumerate(lives):
         if index:
-            drop(link)
+            pair.drop()
             now += 1
-            link = new_link(now, client_state=client_state)
-            link.client.login(CREDS, now)
+            pair = new_pair(now, client_state=client_state)
+            pair.client.login(CREDS, now)
         pending = {"s": [], "c": []}  # frames in flight towards s / c
         for what, value in ops:
-            pending["s"] += link.client.payloads_to_send()
-            pending["c"] += link.server.payloads_to_send()
+            pending["s"] += pair.client.payloads_to_send()
+            pending["c"] += pair.server.payloads_to_send()
             if what in ("s", "c"):
-                core = link.server if what == "s" else link.client
+                core = pair.server if what == "s" else pair.client
                 if core.state is State.LOGGED_IN:
                     core.send(app(value), now)
                     sent_by[what].append(value)
             else:
                 side = what[1]
                 frames, pending[side] = pending[side][:value], pending[side][value:]
-                core = link.server if side == "s" else link.client
-                collect(core.receive_payloads(frames, now), side)
+                deliver = pair.to_server if side == "s" else pair.to_client
+                collect(deliver(encode_frames(frames)), side)
 
     # a last connection that does not drop
-    drop(link)
+    pair.drop()
     now += 1
-    link = new_link(now, client_state=client_state)
-    link.client.login(CREDS, now)
+    pair = new_pair(now, client_state=client_state)
+    pair.client.login(CREDS, now)
     for _ in range(20):
-        c_out = link.client.payloads_to_send()
-        collect(link.server.receive_payloads(c_out, now), "s")
-        s_out = link.server.payloads_to_send()
-        collect(link.client.receive_payloads(s_out, now), "c")
+        c_out = pair.client.data_to_send()
+        collect(pair.to_server(c_out), "s")
+        s_out = pair.server.data_to_send()
+        collect(pair.to_client(s_out), "c")
         if not c_out and not s_out:
             break
     hypothesis_event(f"connections: {len(lives) + 1}")
@@ -2214,28 +2189,28 @@ def test_resume_property_nothing_lost_nothing_twice(lives: list[list[Op]]) -> No
 
 
 def test_server_logout_is_confirmed() -> None:
-    link = connect()
-    link.server.logout(T0, reason=eto_pb2.LOGOUT_DOWNTIME)
-    link.to_client(T0)
-    assert link.to_server(T0) == [
+    pair = connect()
+    pair.server.logout(T0, reason=eto_pb2.LOGOUT_DOWNTIME)
+    pair.to_client()
+    assert summary(pair.to_server()) == [
         ("Received", "LOGOUT", 2, "CONFIRMATION"),
         ("SessionEnded", "CONFIRMATION", False),
     ]
-    assert link.server.state is State.CLOSED
-    assert link.server.payloads_to_send() == []
+    assert pair.server.state is State.CLOSED
+    assert pair.server.payloads_to_send() == []
 
 
 def test_simultaneous_logouts_server_side() -> None:
-    link = connect()
-    link.client.logout(T0)
-    link.server.logout(T0)
-    link.server.payloads_to_send()  # (its logout, delivered elsewhere)
-    assert link.to_server(T0) == [
+    pair = connect()
+    pair.client.logout(T0)
+    pair.server.logout(T0)
+    pair.server.payloads_to_send()  # (its logout, delivered elsewhere)
+    assert summary(pair.to_server()) == [
         ("Received", "LOGOUT", 2, "NONE"),
         ("SessionEnded", "NONE", False),
     ]
-    assert link.server.state is State.CLOSED
-    assert link.server.payloads_to_send() == []
+    assert pair.server.state is State.CLOSED
+    assert pair.server.payloads_to_send() == []
 
 
 def test_server_logging_out_still_takes_payloads_and_serves_replays() -> None:
@@ -2342,41 +2317,41 @@ def test_login_response_reset_at_the_top_of_the_seq_range() -> None:
 
 
 def test_payloads_before_an_undecodable_one_are_not_lost() -> None:
-    link = connect()
-    link.server.send(app(42), T0)
-    [good] = link.server.payloads_to_send()
+    pair = connect()
+    pair.server.send(app(42), T0)
+    [good] = pair.server.payloads_to_send()
     delivered: list[tuple[int, int]] = []
     with pytest.raises(ProtocolError) as info:
-        link.client.receive_payloads([good, b"\xff"], T0)
+        pair.to_client(encode_frames([good, b"\xff"]))
     delivered += received_apps(getattr(info.value, "events", []))
     # the connection is unusable: the session resumes on a new one
-    drop(link)
-    new, _ = resume(link, T0 + 1)
-    new.settle(T0 + 1)
+    pair.drop()
+    new, _ = resume(pair, T0 + 1)
+    new.settle()
     delivered += received_apps(new.client_events)
     assert delivered == [(2, 42)]
 
 
 def test_unconfirmed_logout_closes_at_the_heartbeat_timeout() -> None:
-    link = connect()
-    link.client.logout(T0 + 1)
-    link.client.payloads_to_send()  # the confirmation never comes
+    pair = connect()
+    pair.client.logout(T0 + 1)
+    pair.client.payloads_to_send()  # the confirmation never comes
     # No heartbeats while logging out: the only deadline is the timeout.
-    assert link.client.next_deadline() == T0 + TIMEOUT
-    assert link.client.tick(T0 + TIMEOUT - 0.5) == []
-    assert link.client.tick(T0 + TIMEOUT) == [
+    assert pair.client.next_deadline() == T0 + TIMEOUT
+    assert pair.client.tick(T0 + TIMEOUT - 0.5) == []
+    assert pair.client.tick(T0 + TIMEOUT) == [
         SessionEnded(eto_pb2.LOGOUT_HEARTBEAT_TIMEOUT, by_peer=False)
     ]
     # Closed quietly: a second logout would be pointless.
-    assert link.client.payloads_to_send() == []
-    assert link.client.next_deadline() is None
+    assert pair.client.payloads_to_send() == []
+    assert pair.client.next_deadline() is None
 
 
 def test_client_sends_nothing_before_its_login() -> None:
-    link = connect()
-    link.client.send(app(1), T0)
-    drop(link)
-    client = SessionCore(Role.CLIENT, link.client.session, now=T0 + 1)
+    pair = connect()
+    pair.client.send(app(1), T0)
+    pair.drop()
+    client = SessionCore(Role.CLIENT, pair.client.session, now=T0 + 1)
     try:
         client.receive_payloads([eto_frame(REPLAY, 3, replay=2)], T0 + 1)
     except ProtocolError:
@@ -2425,8 +2400,8 @@ def test_wire_debug_logging_works_and_hides_the_password(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     with caplog.at_level("DEBUG", logger="smarkets.wire"):
-        link = connect()
-        link.client.send(app(1), T0)
-        link.settle(T0)
+        pair = connect()
+        pair.client.send(app(1), T0)
+        pair.settle()
     assert "hunter2" not in caplog.text
     assert "client sent" in caplog.text and "server received" in caplog.text
