@@ -18,6 +18,7 @@ from smarkets.protocol import (
     is_session_level,
     session_payload,
 )
+from smarkets.protocol.testing import ConnectedPair
 
 NOW = 100.0
 
@@ -78,34 +79,33 @@ def test_what_a_parked_server_session_kept_is_replayed_on_resume() -> None:
     server_state.sent.clear(first_seq=1)
     client_state = SessionState()
     # First connection: login, one payload delivered.
-    server = SessionCore(Role.SERVER, now=NOW)
-    client = SessionCore(Role.CLIENT, client_state, now=NOW)
-    client.login(seto_pb2.Login(username="u", password="p"), NOW)
-    (requested,) = server.receive_payloads(client.payloads_to_send(), NOW)
+    pair = ConnectedPair(now=NOW, client_state=client_state)
+    pair.client.login(seto_pb2.Login(username="u", password="p"), NOW)
+    (requested,) = pair.to_server()
     assert isinstance(requested, LoginRequested)
-    server.accept_login(server_state, NOW)
-    server.send(market_state(1), NOW)
-    events = client.receive_payloads(server.payloads_to_send(), NOW)
+    pair.server.accept_login(server_state, NOW)
+    pair.server.send(market_state(1), NOW)
+    events = pair.to_client()
     assert [type(e) for e in events] == [Received, LoggedIn, Received]
     # The connection drops; the server parks the session on a detached core.
+    pair.drop()
     parked = SessionCore.detached(Role.SERVER, server_state, now=NOW)
     for n in (2, 3):
         parked.send(market_state(n), NOW)
     parked.send(session_payload(eto_pb2.PAYLOAD_HEARTBEAT), NOW)  # kept as a marker
     parked.send(market_state(4), NOW)
     # The client resumes on a new connection; the server replays what it missed.
-    server = SessionCore(Role.SERVER, now=NOW)
-    client = SessionCore(Role.CLIENT, client_state, now=NOW)
-    client.login(seto_pb2.Login(username="u", password="p"), NOW)
-    (requested,) = server.receive_payloads(client.payloads_to_send(), NOW)
+    pair = ConnectedPair(now=NOW, client_state=client_state)
+    pair.client.login(seto_pb2.Login(username="u", password="p"), NOW)
+    (requested,) = pair.to_server()
     assert requested.session_id == "a9999"
-    server.accept_login(server_state, NOW)
-    delivered: list[int] = []
-    for _ in range(5):  # login response, REPLAY, the replay: a few round trips at most
-        for event in client.receive_payloads(server.payloads_to_send(), NOW):
-            if isinstance(event, Received) and not is_session_level(event.payload):
-                delivered.append(event.payload.market_state.market.low)
-        server.receive_payloads(client.payloads_to_send(), NOW)
+    pair.server.accept_login(server_state, NOW)
+    pair.settle()  # login response, REPLAY, the replay
+    delivered = [
+        event.payload.market_state.market.low
+        for event in pair.client_events
+        if isinstance(event, Received) and not is_session_level(event.payload)
+    ]
     assert delivered == [2, 3, 4]  # each once, in order; the heartbeat was a gapfill
     assert client_state.inseq == server_state.outseq
 
