@@ -6,7 +6,7 @@ function taking a :class:`ServerConnection`::
 
     def script(conn):
         conn.accept_login()
-        conn.expect("eto.ping")                    # the core answers PONG by itself
+        conn.expect("eto.ping")                    # the connection answers PONG
         sub = conn.expect("seto.market_subscribe")
         conn.send(payload("market_quotes", market=sub.market_subscribe.market, seq=...))
 
@@ -14,8 +14,8 @@ function taking a :class:`ServerConnection`::
         ...  # run the client against server.port
 
 The session rules are not reimplemented here: each connection is driven by a
-:class:`~smarkets.protocol.core.SessionCore` in the server role, framed with
-:mod:`smarkets.protocol.framing`.  The script only adds the misbehaviour a test needs:
+:class:`~smarkets.protocol.connection.Connection` in the server role (bytes read in, events
+out, bytes to write out).  The script only adds the misbehaviour a test needs:
 dropping a payload (to make a gap the client must ask to replay), resending
 one (a duplicate), asking the client for a replay, going silent, closing in
 the middle of a frame.  An exception in a script (a failed expectation, a
@@ -34,17 +34,17 @@ from typing import Any
 
 from smarkets.proto import eto_pb2, seto_pb2
 from smarkets.protocol import (
+    Connection,
     Event,
     LoggedIn,
     LoginRequested,
     Received,
     Role,
-    SessionCore,
     SessionEnded,
     SessionState,
     session_payload,
 )
-from smarkets.protocol.framing import FrameDecoder, encode_frame
+from smarkets.protocol.framing import encode_frame, encode_frames
 from smarkets.protocol.names import payload_name
 
 #: How long a script waits for anything before failing the test.
@@ -74,11 +74,33 @@ def uuid(n: int) -> seto_pb2.Uuid128:
     return seto_pb2.Uuid128(low=n)
 
 
+class _Arrivals(Connection):
+    """A server :class:`Connection` that also keeps every payload as it arrived.
+
+    ``arrived`` holds them all, duplicates and replayed copies included, decoded before
+    the session rules see them (which drop what they do not deliver).
+    """
+
+    def __init__(self) -> None:
+        super().__init__(
+            Role.SERVER,
+            now=time.monotonic(),
+            heartbeat_interval=3600,
+            heartbeat_timeout=3600,
+            login_timeout=3600,
+        )
+        self.arrived: list[seto_pb2.Payload] = []
+
+    def receive_payloads(self, frames: list[bytes], now: float) -> list[Event]:
+        self.arrived.extend(seto_pb2.Payload.FromString(frame) for frame in frames)
+        return super().receive_payloads(frames, now)
+
+
 class ServerConnection:
-    """One accepted connection, driven by a server-role SessionCore.
+    """One accepted connection, driven by a server-role :class:`Connection` (``protocol``).
 
     ``received`` holds every payload exactly as it arrived (duplicates and
-    replayed copies included), for tests to inspect; ``events`` the core's
+    replayed copies included), for tests to inspect; ``events`` the connection's
     events not yet taken by an ``expect``.
     """
 
@@ -86,39 +108,41 @@ class ServerConnection:
         self.server = server
         self.sock = sock
         self.timeout = server.timeout
-        self.core = SessionCore(
-            Role.SERVER,
-            now=time.monotonic(),
-            heartbeat_interval=3600,
-            heartbeat_timeout=3600,
-            login_timeout=3600,
-        )
-        self.decoder = FrameDecoder()
-        self.received: list[seto_pb2.Payload] = []
+        self.protocol = _Arrivals()
         self.events: list[Event] = []
         self.login_request: LoginRequested | None = None
+        #: The bytes of the last write (whole frames), for :meth:`send_duplicate`.
         self.last_written: bytes | None = None
         self.closed_by_peer = False
 
     @property
     def state(self) -> SessionState:
         """The session this connection serves."""
-        return self.core.session
+        return self.protocol.session
+
+    @property
+    def received(self) -> list[seto_pb2.Payload]:
+        """Every payload the client sent, as it arrived."""
+        return self.protocol.arrived
 
     # -- low level ---------------------------------------------------------
 
+    def write_bytes(self, data: bytes) -> None:
+        """Write ``data`` as it is (whole frames, or anything a test needs to send)."""
+        if data:
+            self.sock.sendall(data)
+            self.last_written = data
+
     def write(self, payloads: list[bytes]) -> None:
-        """Frame and write raw payload bytes."""
-        if payloads:
-            self.sock.sendall(b"".join(encode_frame(p) for p in payloads))
-            self.last_written = payloads[-1]
+        """Frame and write raw payload bytes (which need not be valid payloads)."""
+        self.write_bytes(encode_frames(payloads))
 
     def flush(self) -> None:
-        """Write whatever the core has produced (pongs, replays, confirmations)."""
-        self.write(self.core.payloads_to_send())
+        """Write whatever the connection has produced (pongs, replays, confirmations)."""
+        self.write_bytes(self.protocol.data_to_send())
 
     def _read(self, until: float) -> None:
-        """Read once (up to ``until``) and feed the core; raise if the client closed."""
+        """Read once (up to ``until``) and feed the connection; raise if the client closed."""
         remaining = until - time.monotonic()
         if remaining <= 0:
             raise TimeoutError("the client sent nothing in time")
@@ -132,13 +156,11 @@ class ServerConnection:
         if not data:
             self.closed_by_peer = True
             raise ConnectionError("the client closed the connection")
-        frames = self.decoder.feed(data)
-        self.received.extend(seto_pb2.Payload.FromString(f) for f in frames)
-        self.events.extend(self.core.receive_payloads(frames, time.monotonic()))
+        self.events.extend(self.protocol.receive_data(data, time.monotonic()))
         self.flush()
 
     def wait_for(self, what: str, predicate: Callable[[Event], bool]) -> Event:
-        """Take the first core event matching ``predicate``, reading as needed."""
+        """Take the first event matching ``predicate``, reading as needed."""
         until = time.monotonic() + self.timeout
         while True:
             for index, event in enumerate(self.events):
@@ -150,7 +172,7 @@ class ServerConnection:
                 raise AssertionError(f"waiting for {what}: {exc}; events: {self.events}") from exc
 
     def wait_until(self, what: str, condition: Callable[[], bool]) -> None:
-        """Keep reading (and answering through the core) until ``condition()`` holds."""
+        """Keep reading (and answering through the connection) until ``condition()`` holds."""
         until = time.monotonic() + self.timeout
         while not condition():
             try:
@@ -177,7 +199,7 @@ class ServerConnection:
                 raise AssertionError(f"unknown session {request.session_id} (refuse it instead)")
             state = SessionState(session_id=self.server.new_session_id())
             sessions[state.session_id] = state  # type: ignore[index]
-        events = self.core.accept_login(state, time.monotonic(), **response)
+        events = self.protocol.accept_login(state, time.monotonic(), **response)
         self.events.extend(e for e in events if not isinstance(e, LoggedIn))
         self.flush()
         return state
@@ -185,7 +207,7 @@ class ServerConnection:
     def refuse_login(self, reason: int) -> None:
         """Answer the login with LOGOUT ``reason`` and close."""
         self.expect_login()
-        self.core.refuse_login(reason, time.monotonic())
+        self.protocol.refuse_login(reason, time.monotonic())
         self.flush()
         self.close()
 
@@ -234,15 +256,15 @@ class ServerConnection:
     # -- sending -------------------------------------------------------------------
 
     def send(self, message: seto_pb2.Payload, *, drop: bool = False) -> int:
-        """Send ``message`` through the core; return its seq.
+        """Send ``message`` through the connection; return its seq.
 
         With ``drop=True`` it is numbered and kept for replay but never written,
         as if lost on the way: the client sees a gap at the next payload.
         """
-        seq = self.core.send(message, time.monotonic())
-        out = self.core.payloads_to_send()
+        seq = self.protocol.send(message, time.monotonic())
+        data = self.protocol.data_to_send()
         if not drop:
-            self.write(out)
+            self.write_bytes(data)
         return seq
 
     def send_heartbeat(self, *, drop: bool = False) -> int:
@@ -260,13 +282,13 @@ class ServerConnection:
         return self.send(message)
 
     def send_duplicate(self) -> None:
-        """Write the last written payload again, unchanged (not marked as a replay)."""
+        """Write the last write again, unchanged (its payloads not marked as replays)."""
         assert self.last_written is not None, "nothing written yet"
-        self.write([self.last_written])
+        self.write_bytes(self.last_written)
 
     def logout(self, reason: int) -> None:
         """End the session with LOGOUT ``reason``; the client must confirm."""
-        self.core.logout(time.monotonic(), reason)
+        self.protocol.logout(time.monotonic(), reason)
         self.flush()
 
     def close_mid_frame(self) -> None:

@@ -37,7 +37,7 @@ import smarkets
 from smarkets.proto import eto_pb2, seto_pb2
 from smarkets.protocol import session_payload
 from smarkets.protocol.extensions import logout_reason_for
-from smarkets.protocol.framing import DEFAULT_MAX_PAYLOAD_SIZE, encode_frame
+from smarkets.protocol.framing import DEFAULT_MAX_PAYLOAD_SIZE, encode_frame, uleb128
 from smarkets.sandbox.process import SandboxProcess
 
 Payload = seto_pb2.Payload
@@ -53,15 +53,6 @@ def soak(fn: F) -> F:
         reason="a soak variant: run with -m soak",
     )(fn)
     return pytest.mark.soak(fn)  # type: ignore[no-any-return]
-
-
-def uleb128(value: int) -> bytes:
-    out = bytearray()
-    while value >= 0x80:
-        out.append((value & 0x7F) | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
 
 
 @contextlib.contextmanager
@@ -341,8 +332,9 @@ def test_invalid_payload_spoils_its_batch_and_ends_the_session(
     def first(conn: ServerConnection) -> None:
         conn.accept_login()
         conn.expect("eto.ping")
-        conn.core.send(application_payload(7), time.monotonic())
-        conn.write([*conn.core.payloads_to_send(), BAD_PAYLOADS[bad]])  # one write
+        conn.protocol.send(application_payload(7), time.monotonic())
+        data = conn.protocol.data_to_send() + encode_frame(BAD_PAYLOADS[bad])
+        conn.write_bytes(data)  # one write
         ended.append(conn.expect_end().reason)
         conn.wait_closed()
 
@@ -503,10 +495,10 @@ def test_endless_payloads_that_deliver_nothing(make_settings: MakeSettings, kind
         conn.accept_login()
         conn.send(application_payload(1))
         if kind == "duplicates":
-            frame = encode_frame(conn.last_written or b"")
+            frame = conn.last_written or b""
         else:
             ahead = application_payload(2)
-            ahead.eto_payload.seq = conn.core.outseq + 1000
+            ahead.eto_payload.seq = conn.protocol.outseq + 1000
             frame = encode_frame(ahead.SerializeToString())
         endless(conn, frame * 2000)
 
@@ -539,8 +531,8 @@ def test_a_flood_of_replay_requests_is_answered_once(make_settings: MakeSettings
         replay = session_payload(eto_pb2.PAYLOAD_REPLAY)
         replay.eto_payload.replay.seq = 2
         for _ in range(flood):
-            conn.core.send(replay, time.monotonic())
-        conn.write(conn.core.payloads_to_send())
+            conn.protocol.send(replay, time.monotonic())
+        conn.flush()
         conn.expect("eto.ping")  # sent by the client once it has read the flood
         copies = [p.eto_payload.seq for p in conn.received if p.eto_payload.is_replay]
         counts["copies"] = len(copies)
