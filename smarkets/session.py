@@ -1,6 +1,6 @@
 """The session layer over a real connection: :class:`Session`.
 
-:class:`Session` is a thin shell around :class:`smarkets.protocol.core.SessionCore`
+:class:`Session` is a thin shell around :class:`smarkets.protocol.connection.Connection`
 (which holds every rule of PROTOCOL.md section 4: numbering, replay, gaps,
 duplicates, gapfills, heartbeats, login and logout).  The shell only does the
 I/O: it owns a :class:`~smarkets.session_socket.SessionSocket`, feeds the core
@@ -44,12 +44,12 @@ from smarkets.errors import (
 from smarkets.journal import Journal
 from smarkets.proto import eto_pb2, seto_pb2
 from smarkets.protocol import (
+    Connection,
     Event,
     LoggedIn,
     Received,
     ReplayStore,
     Role,
-    SessionCore,
     SessionEnded,
     SessionState,
     State,
@@ -213,7 +213,7 @@ class Session:
         self._socket = transport if transport is not None else SessionSocket(settings)
         self._clock = clock
         self._lock = threading.RLock()
-        self._core: SessionCore | None = None
+        self._core: Connection | None = None
         self._pending: list[Event] = []
         self._logout_requested = False
         # login(receive=False): the login was sent and its response is left to read_events.
@@ -460,7 +460,7 @@ class Session:
                     return received
             received.extend(self._end_or_return(events))
 
-    def _send_login(self) -> SessionCore:
+    def _send_login(self) -> Connection:
         """Connect, and send the login on a new core (under the lock); the core."""
         self.settings.validate()
         if self._finished:
@@ -475,10 +475,12 @@ class Session:
         self._socket.connect()
         now = self._clock()
         settings = self.settings
-        core = SessionCore(
+        core = Connection(
             Role.CLIENT,
             self._state,
             now=now,
+            max_payload_size=settings.max_payload_size,
+            tap=self.journal,
             heartbeat_interval=settings.heartbeat_interval,
             heartbeat_timeout=settings.heartbeat_timeout,
             login_timeout=settings.login_timeout,
@@ -511,7 +513,7 @@ class Session:
         self._login_unanswered = False
         self._want_connected = True
 
-    def _readable(self, core: SessionCore) -> bool:
+    def _readable(self, core: Connection) -> bool:
         """Whether :meth:`read_events` may read from ``core``'s connection now: logged in,
         or waiting for the answer to a login or logout sent with ``receive=False``."""
         if not self._socket.connected:
@@ -613,7 +615,7 @@ class Session:
         events, self._pending = self._pending, []
         return events
 
-    def _pump(self, core: SessionCore, until: float) -> list[Event]:
+    def _pump(self, core: Connection, until: float) -> list[Event]:
         """One round: wake the core's timers, wait for input until ``until``, feed it.
 
         The timers are checked once per round, before waiting (a round that received
@@ -636,32 +638,55 @@ class Session:
             if self._core is not core:
                 raise NotLoggedInError("the connection was closed by another thread")
             try:
-                payloads = self._socket.recv_payloads()
-                if self.journal is not None:
-                    self.journal.record_in(payloads)
+                data = self._socket.recv_data()
+                if not data:
+                    raise self._closed_by_server(core)
             except SocketTimeout:
                 return []  # readable, but a TLS record never completed: try again
-            except (SocketError, ProtocolError):
+            except SocketError:
                 self._save()
                 raise
             now = self._clock()
             try:
-                events = core.receive_payloads(payloads, now)
+                events = core.receive_data(data, now)
                 if not self.auto_commit and self.state_store is not None:
                     # Only what is saved needs it (see _save).
                     self._note_received(events)
             except ProtocolError as exc:
-                # Nothing of the bad batch was applied; the stream is unusable.  The server
-                # is told why before the connection closes (LOGOUT INVALID_PAYLOAD, or its
-                # published stand-in NONE for a session without extensions); a session ended
-                # by logout cannot be resumed.
-                self._abort(core, now, exc)
+                if core.framing_failed:
+                    # A frame header that breaks the framing: nothing after it can be
+                    # read, not even a LOGOUT's confirmation. Close; the session stays
+                    # resumable.
+                    self._socket.close()
+                    self._save()
+                else:
+                    # Nothing of the bad batch was applied; the stream is unusable.  The
+                    # server is told why before the connection closes (LOGOUT
+                    # INVALID_PAYLOAD, or its published stand-in NONE for a session without
+                    # extensions); a session ended by logout cannot be resumed.
+                    self._abort(core, now, exc)
                 raise RemoteProtocolError(f"from {self._socket.address}: {exc}") from exc
             self._flush_core(core, events)
             self._save()
             return events
 
-    def _abort(self, core: SessionCore, now: float, cause: ProtocolError) -> None:
+    def _closed_by_server(self, core: Connection) -> ConnectionClosed:
+        """The error for a connection the server closed (in the middle of a frame or not)."""
+        buffered = core.buffered
+        if buffered:
+            return ConnectionClosed(
+                f"{self._socket.address} closed the connection in the middle of a frame "
+                f"({buffered} bytes of an unfinished frame discarded)",
+                self.settings.host,
+                self.settings.port,
+                mid_frame=True,
+                buffered=buffered,
+            )
+        return ConnectionClosed(
+            f"{self._socket.address} closed the connection", self.settings.host, self.settings.port
+        )
+
+    def _abort(self, core: Connection, now: float, cause: ProtocolError) -> None:
         """End the session over a payload the server sent that cannot be read: LOGOUT
         INVALID_PAYLOAD (best effort: a failed write is ignored), then close."""
         ended = core.abort(eto_pb2.LOGOUT_INVALID_PAYLOAD, now)
@@ -683,7 +708,7 @@ class Session:
         else:
             self._save()
 
-    def _flush_core(self, core: SessionCore, events: list[Event] | None = None) -> None:
+    def _flush_core(self, core: Connection, events: list[Event] | None = None) -> None:
         """Write what the core has queued.
 
         After the session ended, a failed write (the server may already have
@@ -693,16 +718,14 @@ class Session:
         sync = getattr(core.session.sent, "sync", None)
         if sync is not None:
             sync()  # on record before the bytes can reach the server
-        out = core.payloads_to_send()
-        if not out:
+        data = core.data_to_send()
+        if not data:
             return
-        if self.journal is not None:
-            self.journal.record_out(out, self._state.inseq)
         try:
-            self._socket.send_payloads(out)
+            self._socket.send_data(data)
         except SocketError:
             if core.state is State.CLOSED or self._logout_requested:
-                log.debug("could not write the last %d payloads: the connection is gone", len(out))
+                log.debug("could not write the last %d bytes: the connection is gone", len(data))
                 return
             if events:
                 self._pending.extend(events)
@@ -752,7 +775,7 @@ class Session:
                 if not self._resumable() or self._socket.connected:
                     raise NotLoggedInError(self._not_logged_in_reason())
                 # Reconnecting: numbered and kept; the server asks for them after the resume.
-                core = SessionCore.detached(Role.CLIENT, self._state, now=self._clock())
+                core = Connection.detached(Role.CLIENT, self._state, now=self._clock())
             now = self._clock()
             seqs: list[int] = []
             try:

@@ -1,11 +1,10 @@
-"""One TCP (by default TLS) connection carrying framed payloads: :class:`SessionSocket`.
+"""One TCP (by default TLS) connection that moves bytes: :class:`SessionSocket`.
 
-This is the transport under :class:`smarkets.session.Session`.  It knows
-nothing of sequence numbers or logins: it writes payloads as frames
-(PROTOCOL.md section 2) and reads frames back into payloads.  Every failure is
-raised as a subclass of :class:`smarkets.errors.SocketError` (or a
-:class:`~smarkets.errors.ProtocolError` for a corrupt stream) whose message names
-``host:port``.
+This is the transport under :class:`smarkets.session.Session`.  It knows nothing of
+frames, sequence numbers or logins: it connects (verifying TLS), writes the bytes the
+protocol connection (:class:`smarkets.protocol.connection.Connection`) gives it, and
+reads bytes back for it.  Every failure is raised as a subclass of
+:class:`smarkets.errors.SocketError` whose message names ``host:port``.
 """
 
 from __future__ import annotations
@@ -15,18 +14,14 @@ import select
 import socket
 import ssl
 import time
-from collections.abc import Iterable
 
 from smarkets.errors import (
     ConnectError,
     ConnectionClosed,
-    ProtocolError,
-    RemoteProtocolError,
     SocketError,
     SocketTimeout,
     TLSError,
 )
-from smarkets.protocol.framing import FrameDecoder, encode_frames
 from smarkets.settings import SessionSettings
 
 __all__ = ["SessionSocket", "ssl_context"]
@@ -77,7 +72,7 @@ def ssl_context(settings: SessionSettings) -> ssl.SSLContext:
 
 
 class SessionSocket:
-    """One connection to ``settings.host:settings.port`` with framed payloads.
+    """One connection to ``settings.host:settings.port``, moving bytes.
 
     TLS is on unless ``settings.ssl`` is ``False``; the server certificate and
     host name are verified (against the system trust store, or
@@ -99,7 +94,6 @@ class SessionSocket:
         self._tls = False
         # poll() object watching the connected socket for input (see wait_readable).
         self._poller: select.poll | None = None
-        self._decoder = FrameDecoder(settings.max_payload_size)
         self._host = settings.host
         self._port = settings.port
 
@@ -115,11 +109,6 @@ class SessionSocket:
         """``host:port`` of the server (as of the last :meth:`connect`)."""
         host = f"[{self._host}]" if ":" in self._host else self._host
         return f"{host}:{self._port}"
-
-    @property
-    def buffered(self) -> int:
-        """Bytes received of a frame that is not complete yet."""
-        return self._decoder.buffered
 
     def fileno(self) -> int:
         """The socket's file descriptor (for ``select``), or -1 when not connected."""
@@ -164,7 +153,6 @@ class SessionSocket:
         self._sock = sock
         self._tls = isinstance(sock, ssl.SSLSocket)
         self._poller = poller
-        self._decoder = FrameDecoder(settings.max_payload_size)
         log.info("connected to %s", address)
 
     def _wrap(self, raw: socket.socket) -> ssl.SSLSocket:
@@ -221,8 +209,9 @@ class SessionSocket:
         poller.register(sock, select.POLLIN if reading else select.POLLOUT)
         return bool(poller.poll(remaining * 1000.0))
 
-    def send_payloads(self, payloads: Iterable[bytes]) -> None:
-        """Frame every payload and write them all at once.
+    def send_data(self, data: bytes) -> None:
+        """Write ``data`` (frames, as :meth:`Connection.data_to_send
+        <smarkets.protocol.connection.Connection.data_to_send>` gives them) all at once.
 
         One ``send`` when the kernel takes everything, as it does unless the peer has
         stopped reading; otherwise the rest goes out as it can, within
@@ -230,7 +219,6 @@ class SessionSocket:
         unusable, so the connection is closed before the error is raised.
         """
         sock = self._require()
-        data = encode_frames(payloads)
         if not data:
             return
         try:
@@ -280,7 +268,7 @@ class SessionSocket:
 
         Counts bytes TLS has already decrypted, which ``poll`` cannot see.
         Returns True at once when not connected, so that the next
-        :meth:`recv_payloads` reports it.
+        :meth:`recv_data` reports it.
         """
         sock = self._sock
         poller = self._poller
@@ -294,34 +282,30 @@ class SessionSocket:
         try:
             return bool(poller.poll(timeout))
         except (OSError, ValueError):
-            return True  # closed under us: let recv_payloads say how
+            return True  # closed under us: let recv_data say how
 
-    def recv_payloads(self) -> list[bytes]:
-        """Read once (waiting up to the socket timeout); return the payloads completed.
+    def recv_data(self) -> bytes:
+        """Read once (waiting up to the socket timeout); return the bytes read.
 
-        May return ``[]`` when only part of a frame arrived.  Raises
-        :class:`~smarkets.errors.ConnectionClosed` when the server closed the
-        connection (``mid_frame`` tells whether a frame was cut short),
-        :class:`~smarkets.errors.SocketTimeout` when nothing arrived in time
-        (the connection stays usable), and
-        :class:`~smarkets.errors.ProtocolError` for an oversized or malformed
-        frame (the connection is closed).
+        ``b""`` means the server closed the connection (it is closed here too; whether a
+        frame was cut short is the protocol connection's to say).  Raises
+        :class:`~smarkets.errors.SocketTimeout` when nothing arrived in time (the
+        connection stays usable) and :class:`~smarkets.errors.SocketError` when the read
+        failed (the connection is closed).
         """
         sock = self._require()
         try:
-            try:
-                data = sock.recv(self.settings.read_chunksize)
-            except _WOULD_BLOCK as exc:
-                # Nothing yet (after wait_readable, only part of a TLS record): wait as a
-                # blocking read would, then read once more.
-                reading = not isinstance(exc, ssl.SSLWantWriteError)
-                deadline = time.monotonic() + self.settings.socket_timeout
-                if not self._wait(sock, reading, deadline):
-                    raise TimeoutError from None
+            deadline = time.monotonic() + self.settings.socket_timeout
+            while True:
                 try:
                     data = sock.recv(self.settings.read_chunksize)
-                except _WOULD_BLOCK:
-                    return []
+                    break
+                except _WOULD_BLOCK as exc:
+                    # Nothing yet (or only part of a TLS record): wait as a blocking read
+                    # would, up to the socket timeout.
+                    reading = not isinstance(exc, ssl.SSLWantWriteError)
+                    if not self._wait(sock, reading, deadline):
+                        raise TimeoutError from None
         except TimeoutError as exc:
             raise SocketTimeout(
                 f"nothing received from {self.address} in {self.settings.socket_timeout:g}s",
@@ -336,23 +320,8 @@ class SessionSocket:
                 f"reading from {self.address} failed: {exc}", self._host, self._port
             ) from exc
         if not data:
-            buffered = self._decoder.buffered
             self.close()
-            if buffered:
-                raise ConnectionClosed(
-                    f"{self.address} closed the connection in the middle of a frame "
-                    f"({buffered} bytes of an unfinished frame discarded)",
-                    self._host,
-                    self._port,
-                    mid_frame=True,
-                    buffered=buffered,
-                )
-            raise ConnectionClosed(f"{self.address} closed the connection", self._host, self._port)
-        try:
-            return self._decoder.feed(data)
-        except ProtocolError as exc:
-            self.close()
-            raise RemoteProtocolError(f"from {self.address}: {exc}") from exc
+        return data
 
     def __repr__(self) -> str:
         state = "connected" if self._sock is not None else "not connected"

@@ -92,12 +92,14 @@ class FakeClock:
 
 
 class Loopback:
-    """A transport with a server-role SessionCore behind it, and no socket at all.
+    """A transport with a server-role protocol Connection behind it, and no socket at all.
 
-    It stands in for :class:`smarkets.SessionSocket`: what the client writes goes
-    straight into the server core, which accepts logins by itself (set
+    It stands in for :class:`smarkets.SessionSocket`: the bytes the client writes go
+    straight into the server's connection, which accepts logins by itself (set
     ``refuse`` to a logout reason to refuse them).  ``received`` holds every
-    payload the server got; :meth:`send` makes the server send one.  It grants
+    payload the server got; :meth:`send` makes the server send one; ``inbox`` holds the
+    payloads (bytes, unframed) the client reads next, so a test may put anything there.
+    It grants
     the extensions a login asks for (up to ``grant``; set ``grant = 0`` to play a
     server that speaks only the published schema).  Waiting
     for input advances the fake clock by the time waited, so timers fire
@@ -122,16 +124,17 @@ class Loopback:
         self.writes = 0
 
     def connect(self) -> None:
-        from smarkets.protocol import Role, SessionCore
+        from smarkets.protocol import Connection, Role
 
         if self.connected:
             return
         self.connected = True
         self.connects += 1
         self.inbox = []  # a new connection: nothing of the old one arrives on it
-        self.core = SessionCore(
+        self.core = Connection(
             Role.SERVER,
             now=self.clock(),
+            tap=self,
             heartbeat_interval=3600,
             heartbeat_timeout=3600,
             login_timeout=3600,
@@ -143,16 +146,22 @@ class Loopback:
     def fileno(self) -> int:
         return -1
 
-    def send_payloads(self, payloads: list[bytes]) -> None:
+    def record_in(self, payloads: list[bytes]) -> None:
+        """The server connection's tap: keep every payload it receives."""
         from smarkets.proto import seto_pb2
+
+        self.received.extend(seto_pb2.Payload.FromString(p) for p in payloads)
+
+    def record_out(self, payloads: list[bytes], inseq: int | None = None) -> None:
+        pass
+
+    def send_data(self, data: bytes) -> None:
         from smarkets.protocol import LoggedIn, LoginRequested, SessionState
 
         if not self.connected:
             raise smarkets.SocketError("not connected")
         self.writes += 1
-        payloads = list(payloads)
-        self.received.extend(seto_pb2.Payload.FromString(p) for p in payloads)
-        for event in self.core.receive_payloads(payloads, self.clock()):
+        for event in self.core.receive_data(data, self.clock()):
             if isinstance(event, LoginRequested):
                 if self.refuse is not None:
                     self.core.refuse_login(self.refuse, self.clock())
@@ -181,11 +190,13 @@ class Loopback:
         self.clock.advance(timeout if timeout is not None else 3600)
         return False
 
-    def recv_payloads(self) -> list[bytes]:
+    def recv_data(self) -> bytes:
+        from smarkets.protocol.framing import encode_frames
+
         if not self.connected:
-            raise smarkets.ConnectionClosed("loopback closed")
+            return b""  # closed
         out, self.inbox = self.inbox, []
-        return out
+        return encode_frames(out)
 
 
 @pytest.fixture

@@ -70,16 +70,16 @@ def test_the_2013_exceptions_are_what_is_raised(make_session, loopback) -> None:
         client.add_handler("eto.no_such_kind", print)
     client.login()
 
-    def closed_by_the_server() -> list[bytes]:
+    def closed_by_the_server() -> bytes:
         loopback.connected = False
-        raise smarkets.ConnectionClosed("loopback:3701 closed the connection")
+        return b""  # what SessionSocket reads at EOF
 
-    loopback.recv_payloads = closed_by_the_server  # what SessionSocket raises at EOF
+    loopback.recv_data = closed_by_the_server
     loopback.inbox.append(b"")  # readable
     with pytest.raises(smarkets.SocketDisconnected):
         client.read()
     with pytest.raises(smarkets.exceptions.ConnectionError):
-        client.session.socket.send_payloads([b""])  # not connected any more
+        client.session.socket.send_data(b"\x00\x00\x00\x00")  # not connected any more
 
 
 def test_invalid_request_error_names_its_reason() -> None:

@@ -47,14 +47,14 @@ class FaultyLoopback(Loopback):
         self.reset_pending = False
         super().connect()
 
-    def send_payloads(self, payloads: list[bytes]) -> None:
+    def send_data(self, data: bytes) -> None:
         if self.connected and self.writes_fail:
             self.connected = False
             raise smarkets.ConnectionClosed("loopback reset while writing")
         if self.connected and self.silent:
             self.writes += 1
             return
-        super().send_payloads(payloads)
+        super().send_data(data)
 
     def send(self, payload: seto_pb2.Payload) -> int:
         """Make the server send ``payload`` (lost if the connection is down or silent)."""
@@ -72,12 +72,12 @@ class FaultyLoopback(Loopback):
             return False
         return super().wait_readable(timeout)
 
-    def recv_payloads(self) -> list[bytes]:
+    def recv_data(self) -> bytes:
         if self.reset_pending:
             self.reset_pending = False
             self.connected = False
             raise smarkets.ConnectionClosed("loopback reset")
-        return super().recv_payloads()
+        return super().recv_data()
 
     def app_received(self) -> list[int]:
         """Market numbers of the application payloads the server got, in order."""

@@ -72,14 +72,14 @@ def test_send_needs_a_login(make_session) -> None:
 def test_events_behind_the_login_response_wait_for_the_next_read(make_session, loopback) -> None:
     session = make_session()
     # Make the server send a payload in the same batch as its login response.
-    original = loopback.send_payloads
+    original = loopback.send_data
 
-    def send_payloads(payloads):
-        original(payloads)
+    def send_data(data):
+        original(data)
         if loopback.core.state is State.LOGGED_IN and loopback.core.outseq == 2:
             loopback.send(market_state(9))
 
-    loopback.send_payloads = send_payloads
+    loopback.send_data = send_data
     session.login()
     assert session.pending_events == 1
     (event,) = session.read_events(timeout=0)
@@ -187,11 +187,11 @@ def test_new_session_after_an_unanswered_login(make_session, loopback) -> None:
     settings = smarkets.SessionSettings(USERNAME, PASSWORD, ssl=False, login_timeout=1.0)
     session = make_session(settings=settings)
     loopback.refuse = None
-    original = loopback.send_payloads
-    loopback.send_payloads = lambda payloads: None  # the server never answers
+    original = loopback.send_data
+    loopback.send_data = lambda data: None  # the server never answers
     with pytest.raises(smarkets.LoginTimeoutError):
         session.login()
-    loopback.send_payloads = original
+    loopback.send_data = original
     session.login()  # a new session again logs in with seq 1
     assert loopback.received[-1].eto_payload.seq == 1
 

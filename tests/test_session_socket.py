@@ -1,4 +1,9 @@
-"""Unit tests of SessionSocket against bare local sockets (127.0.0.1, port 0)."""
+"""Unit tests of SessionSocket against bare local sockets (127.0.0.1, port 0).
+
+SessionSocket only moves bytes: frames are the protocol connection's (tests/protocol/),
+and what a close in the middle of a frame or an oversized frame means is the session's
+(tests/integration/test_client_errors.py).
+"""
 
 from __future__ import annotations
 
@@ -46,9 +51,9 @@ def test_not_connected() -> None:
     assert sock.fileno() == -1
     assert "not connected" in repr(sock)
     with pytest.raises(smarkets.SocketError, match="not connected to localhost:1"):
-        sock.send_payloads([b"x"])
+        sock.send_data(b"x")
     with pytest.raises(smarkets.SocketError):
-        sock.recv_payloads()
+        sock.recv_data()
     sock.close()  # harmless
 
 
@@ -70,73 +75,58 @@ def test_round_trip_and_options(pair) -> None:
     assert client._sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
     # Non-blocking: SessionSocket does the waiting, up to socket_timeout (test_timeout).
     assert client._sock.gettimeout() == 0.0
-    client.send_payloads([b"\x08\x01", b"", b"abc" * 100])
     expected = encode_frame(b"\x08\x01") + encode_frame(b"") + encode_frame(b"abc" * 100)
+    client.send_data(expected)
+    client.send_data(b"")  # nothing to write: nothing written
     received = b""
     while len(received) < len(expected):
         received += server.recv(65536)
     assert received == expected
-    server.sendall(encode_frame(b"hello") + encode_frame(b""))
+    server.sendall(b"hello, in any split")
     assert client.wait_readable(5)
-    payloads: list[bytes] = []
-    while len(payloads) < 2:
-        payloads += client.recv_payloads()
-    assert payloads == [b"hello", b""]
+    data = b""
+    while len(data) < 19:
+        data += client.recv_data()
+    assert data == b"hello, in any split"
     assert not client.wait_readable(0)
 
 
-def test_partial_frame_returns_nothing_yet(pair) -> None:
+def test_reads_return_what_arrived(pair) -> None:
     client, server = pair
-    frame = encode_frame(b"x" * 300)
-    server.sendall(frame[:2])
-    assert client.recv_payloads() == []
-    assert client.buffered == 2
-    server.sendall(frame[2:])
-    payloads: list[bytes] = []
-    while not payloads:
-        payloads = client.recv_payloads()
-    assert payloads == [b"x" * 300]
+    server.sendall(b"ab")
+    assert client.recv_data() == b"ab"  # whatever arrived, frames or not
+    server.sendall(b"c" * 1000)
+    data = b""
+    while len(data) < 1000:
+        data += client.recv_data()
+    assert data == b"c" * 1000
 
 
-def test_clean_close(pair) -> None:
+def test_read_chunksize_bounds_one_read(listener) -> None:
+    client = SessionSocket(settings_for(listener, read_chunksize=7))
+    client.connect()
+    server, _ = listener.accept()
+    with server:
+        server.sendall(b"x" * 20)
+        assert client.wait_readable(5)
+        assert client.recv_data() == b"x" * 7
+    client.close()
+
+
+def test_clean_close_reads_nothing_and_closes(pair) -> None:
     client, server = pair
     server.close()
-    with pytest.raises(smarkets.ConnectionClosed, match="127.0.0.1") as caught:
-        client.recv_payloads()
-    assert not caught.value.mid_frame
-    assert "middle" not in str(caught.value)
+    assert client.wait_readable(5)
+    assert client.recv_data() == b""
     assert not client.connected
-
-
-def test_close_mid_frame(pair) -> None:
-    client, server = pair
-    server.sendall(encode_frame(b"y" * 100)[:30])
-    server.close()
-    with pytest.raises(smarkets.ConnectionClosed, match="middle of a frame") as caught:
-        while True:
-            client.recv_payloads()
-    assert caught.value.mid_frame
-    assert caught.value.buffered == 30
-    assert "30 bytes" in str(caught.value)
 
 
 def test_timeout(pair) -> None:
     client, _server = pair
     with pytest.raises(smarkets.SocketTimeout, match="127.0.0.1") as caught:
-        client.recv_payloads()
+        client.recv_data()
     assert isinstance(caught.value, TimeoutError)
     assert client.connected  # a quiet peer does not break the connection
-
-
-def test_oversized_frame(listener) -> None:
-    client = SessionSocket(settings_for(listener, max_payload_size=10))
-    client.connect()
-    server, _ = listener.accept()
-    with server:
-        server.sendall(encode_frame(b"z" * 11))
-        with pytest.raises(smarkets.ProtocolError, match=r"127\.0\.0\.1:\d+.*exceeds"):
-            client.recv_payloads()
-    assert not client.connected
 
 
 def test_connect_twice_is_a_no_op(pair) -> None:
@@ -172,10 +162,11 @@ def test_tls_verified(listener, server_ssl_context, ca_file: Path) -> None:
     client.connect()
     assert isinstance(client._sock, ssl.SSLSocket)
     assert client._sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
-    payloads: list[bytes] = []
-    while not payloads:
-        payloads = client.recv_payloads()
-    assert payloads == [b"over tls"]
+    data = b""
+    frame = encode_frame(b"over tls")
+    while len(data) < len(frame):
+        data += client.recv_data()
+    assert data == frame
     client.close()
     thread.join(5)
 

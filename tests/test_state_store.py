@@ -83,6 +83,7 @@ def test_is_a_state_store(tmp_path) -> None:
 from smarkets import state_store as state_store_module  # noqa: E402
 from smarkets.proto import seto_pb2  # noqa: E402
 from smarkets.protocol import Received, is_session_level  # noqa: E402
+from smarkets.protocol.framing import FrameDecoder  # noqa: E402
 from smarkets.state_store import SENT_LOG_MAGIC, FileReplayStore, SentStore  # noqa: E402
 
 
@@ -241,11 +242,11 @@ def test_a_restarted_process_replays_what_the_server_missed(make_session, loopba
     session = make_session(state_store=store)
     session.login()
     session.send(market_state(1))
-    original = loopback.send_payloads
-    loopback.send_payloads = lambda payloads: None  # written, but lost on the way
+    original = loopback.send_data
+    loopback.send_data = lambda data: None  # written, but lost on the way
     session.send_all([market_state(2), market_state(3)])
     del session  # the process is killed: nothing more is written
-    loopback.send_payloads = original
+    loopback.send_data = original
     loopback.close()
     again = make_session(state_store=store)
     assert (again.session, again.outseq) == ("19999", 5)
@@ -258,16 +259,17 @@ def test_a_payload_is_on_record_before_it_is_written(make_session, loopback, tmp
     store = FileStateStore(tmp_path / "s.json")
     session = make_session(state_store=store)
     on_record: list[list[int]] = []
-    original = loopback.send_payloads
+    original = loopback.send_data
+    written = FrameDecoder()
 
-    def send_payloads(payloads):
+    def send_data(data):
         log = FileReplayStore.load(store.sent_path, None, 1)
-        seqs = [seto_pb2.Payload.FromString(p).eto_payload.seq for p in payloads]
+        seqs = [seto_pb2.Payload.FromString(p).eto_payload.seq for p in written.feed(data)]
         on_record.append([seq for seq in seqs if seq >= log.next_seq])
         log.close()
-        original(payloads)
+        original(data)
 
-    loopback.send_payloads = send_payloads
+    loopback.send_data = send_data
     session.login()
     session.send_all([market_state(1), market_state(2)])
     assert len(on_record) >= 2 and all(missing == [] for missing in on_record)

@@ -39,6 +39,7 @@ from faultproxy import C2S, S2C, Cut, FaultProxy, random_plan
 import smarkets
 from smarkets.proto import seto_pb2
 from smarkets.protocol import is_session_level
+from smarkets.protocol.framing import FrameDecoder
 from smarkets.reconnect import ConnectionEvent, ConnectionState, ReconnectPolicy
 from smarkets.sandbox.exchange import buy_cost, reservation, sell_cost
 from smarkets.sandbox.process import SandboxProcess
@@ -480,17 +481,18 @@ def tap_raw(session: smarkets.Session) -> dict[int, bytes]:
     """
     raw: dict[int, bytes] = {}
     sock = session.socket
-    original = sock.recv_payloads
+    original = sock.recv_data
+    frames_of = FrameDecoder(1 << 20).feed  # the record is the test's own, not the client's
 
-    def recv_payloads() -> list[bytes]:
-        frames = original()
-        for frame in frames:
+    def recv_data() -> bytes:
+        data = original()
+        for frame in frames_of(data):
             payload = seto_pb2.Payload.FromString(frame)
             if not is_session_level(payload):
                 raw.setdefault(payload.eto_payload.seq, digest(payload))
-        return frames
+        return data
 
-    sock.recv_payloads = recv_payloads  # type: ignore[method-assign]
+    sock.recv_data = recv_data  # type: ignore[method-assign]
     return raw
 
 

@@ -44,6 +44,7 @@ import pytest
 import smarkets
 from smarkets.proto import seto_pb2
 from smarkets.protocol import is_session_level
+from smarkets.protocol.framing import FrameDecoder
 from smarkets.protocol.names import payload_name
 from smarkets.reconnect import ReconnectPolicy
 from smarkets.sandbox.exchange import reservation
@@ -257,19 +258,20 @@ def full_replay(sandbox: SandboxProcess, directory: Path) -> list[tuple[int, str
     got: dict[int, tuple[int, str, str, str]] = {}
     pongs: list[int] = []
     client.add_handler("eto.pong", pongs.append)
-    original = session.socket.recv_payloads
+    original = session.socket.recv_data
+    frames_of = FrameDecoder(1 << 20).feed  # the record is the test's own, not the client's
 
-    def recv_payloads() -> list[bytes]:
-        frames = original()
-        for frame in frames:
+    def recv_data() -> bytes:
+        data = original()
+        for frame in frames_of(data):
             payload = seto_pb2.Payload.FromString(frame)
             if not is_session_level(payload):
                 name = payload_name(payload)[0]
                 seq = payload.eto_payload.seq
                 got.setdefault(seq, (seq, name, reference_of(name, payload), digest(payload)))
-        return frames
+        return data
 
-    session.socket.recv_payloads = recv_payloads  # type: ignore[method-assign]
+    session.socket.recv_data = recv_data  # type: ignore[method-assign]
     session.resume_from(1)
     client.login()  # the last run's payloads, if the server lacks any, come from the log
     client.ping()
