@@ -67,10 +67,10 @@ from google.protobuf.message import DecodeError
 from smarkets.errors import Error, ProtocolError, UnknownHandlerError
 from smarkets.proto import eto_pb2, seto_pb2
 from smarkets.protocol import (
+    Connection,
     Received,
     ReplayStore,
     Role,
-    SessionCore,
     SessionState,
 )
 from smarkets.protocol.framing import FrameDecoder, encode_frame
@@ -413,13 +413,13 @@ class _NoReplayStore(ReplayStore):
 class _Sequencer:
     """Which received payloads the live session delivered.
 
-    A client :class:`~smarkets.protocol.core.SessionCore` is fed the recorded payloads as
-    the live one was, so a replay follows the very rules the live session did (they live in
-    :mod:`smarkets.protocol.core` only); whatever that core would send back is discarded.
+    A client :class:`~smarkets.protocol.connection.Connection` is fed the recorded payloads
+    as the live one was, so a replay follows the very rules the live session did (they live
+    in :mod:`smarkets.protocol` only); whatever it would send back is discarded.
     """
 
     def __init__(self) -> None:
-        self._core: SessionCore | None = None
+        self._core: Connection | None = None
         self._infer_inseq = False
         self._dropped = False  # the live connection ended on a bad payload
         self._saved: tuple[str | None, int] | None = None  # from the last session record
@@ -444,9 +444,9 @@ class _Sequencer:
         # inseq None: a resumed session whose numbers were not recorded; the first payload
         # received then sets it (see delivered).
         state = SessionState(session_id, inseq or 1, outseq, _NoReplayStore())
-        core = SessionCore(Role.CLIENT, state, now=0.0)
+        core = Connection(Role.CLIENT, state, now=0.0)
         core.login(login, 0.0)
-        core.payloads_to_send()
+        core.data_to_send()
         self._core = core
         self._infer_inseq = inseq is None
         self._dropped = False
@@ -463,11 +463,11 @@ class _Sequencer:
             core.session.inseq = payload.eto_payload.seq
             self._infer_inseq = False
         try:
-            events = core.receive_payloads([data], 0.0)
+            events = core.receive_data(encode_frame(data), 0.0)
         except ProtocolError:
             self._dropped = True  # the live session dropped the connection here
             return False
-        core.payloads_to_send()
+        core.data_to_send()
         return any(type(event) is Received for event in events)
 
     def close(self) -> None:
