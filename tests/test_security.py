@@ -38,13 +38,14 @@ import smarkets
 from smarkets import redact
 from smarkets.proto import MASKED_CLASSES, eto_pb2, seto_pb2
 from smarkets.protocol import LoginRequested, Received
-from smarkets.sandbox import accounts as accounts_module
 from smarkets.sandbox import cli
-from smarkets.sandbox.accounts import AccountSpec, CredentialStore, load_accounts
-from smarkets.sandbox.catalogue import default_catalogue, default_markets
 from smarkets.sandbox.exchange import Exchange
+from smarkets.sandbox.exchange.accounts_file import AccountSpec, load_accounts
+from smarkets.sandbox.exchange.markets_file import default_catalogue, default_markets
 from smarkets.sandbox.process import SandboxProcess
 from smarkets.sandbox.server import SandboxServer, ServerConfig
+from smarkets.sandbox.server import credentials as accounts_module
+from smarkets.sandbox.server.credentials import CredentialStore
 
 USER = "trader"
 PASSWORD = "Pw-3c1f9e0a-must-never-be-seen"

@@ -208,7 +208,7 @@ class SandboxDefaults(_Base):
     def run(self) -> list[nodes.Node]:
         what = self.arguments[0]
         if what == "accounts":
-            from smarkets.sandbox.accounts import DEFAULT_ACCOUNTS
+            from smarkets.sandbox.exchange.accounts_file import DEFAULT_ACCOUNTS
 
             rows = [
                 [_lit(a.name), _lit(a.password), _para(f"{a.balance} ({_money(a.balance)})")]
@@ -217,7 +217,7 @@ class SandboxDefaults(_Base):
             return [_table(["account", "password", "balance"], [20, 20, 40], rows)]
         if what == "markets":
             from smarkets.protocol.ids import uuid128_to_str
-            from smarkets.sandbox.catalogue import default_markets
+            from smarkets.sandbox.exchange.markets_file import default_markets
 
             rows = []
             for spec in default_markets():

@@ -65,18 +65,14 @@ import tempfile
 import threading
 from collections.abc import Callable, Sequence
 
-from smarkets.sandbox.accounts import (
+from smarkets.sandbox.exchange.accounts_file import (
     DEFAULT_ACCOUNTS,
     AccountsError,
     AccountSpec,
     load_accounts,
 )
-from smarkets.sandbox.catalogue import (
-    Catalogue,
-    CatalogueError,
-    default_catalogue,
-    load_catalogue,
-)
+from smarkets.sandbox.exchange.catalogue import Catalogue, CatalogueError
+from smarkets.sandbox.exchange.markets_file import default_catalogue, load_catalogue
 from smarkets.sandbox.server import SandboxServer, ServerConfig
 
 # The server's own defaults, so the options cannot drift from them.

@@ -30,8 +30,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from smarkets.sandbox.accounts import DEFAULT_ACCOUNTS
 from smarkets.sandbox.cli import CA_LINE, CATALOGUE_AT, LISTENING
+from smarkets.sandbox.exchange.accounts_file import DEFAULT_ACCOUNTS
 from smarkets.sandbox.server import Balance
 
 # What the sandbox prints when it is ready, as the CLI writes it.

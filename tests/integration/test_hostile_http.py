@@ -40,8 +40,8 @@ import pytest
 
 import smarkets
 from smarkets.proto import seto_pb2
-from smarkets.sandbox.catalogue_http import MAX_BODY_SIZE, MAX_HEADER_SIZE
 from smarkets.sandbox.process import SandboxProcess
+from smarkets.sandbox.server.catalogue_http import MAX_BODY_SIZE, MAX_HEADER_SIZE
 
 #: How long one wait may take before the test fails.
 WAIT = 10.0

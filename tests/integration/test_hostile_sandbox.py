@@ -46,11 +46,11 @@ from smarkets.protocol import (
     session_payload,
 )
 from smarkets.protocol.framing import FrameDecoder, encode_frame
-from smarkets.sandbox.accounts import CredentialStore
-from smarkets.sandbox.catalogue import default_markets
 from smarkets.sandbox.exchange import Exchange
+from smarkets.sandbox.exchange.markets_file import default_markets
 from smarkets.sandbox.process import SandboxProcess
 from smarkets.sandbox.server import SandboxServer, ServerConfig, TokenBucket
+from smarkets.sandbox.server.credentials import CredentialStore
 
 Payload = seto_pb2.Payload
 F = TypeVar("F", bound=Callable[..., Any])

@@ -10,10 +10,10 @@ import pytest
 
 from smarkets import cli as smarkets_cli
 from smarkets.sandbox import cli
-from smarkets.sandbox.accounts import CredentialStore
-from smarkets.sandbox.catalogue import default_markets
 from smarkets.sandbox.exchange import Exchange
+from smarkets.sandbox.exchange.markets_file import default_markets
 from smarkets.sandbox.server import SandboxServer, ServerConfig
+from smarkets.sandbox.server.credentials import CredentialStore
 
 
 def test_defaults() -> None:

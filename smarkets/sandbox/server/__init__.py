@@ -124,18 +124,6 @@ from smarkets.protocol.extensions import EXTENSIONS_VERSION, FIRST_EXTENSION_COD
 from smarkets.protocol.framing import DEFAULT_MAX_PAYLOAD_SIZE, FrameDecoder, encode_frames
 from smarkets.protocol.ids import str_to_int, uuid128_to_str
 from smarkets.protocol.payloads import classify_bad_frames
-from smarkets.sandbox.accounts import MAX_NAME_LENGTH, AccountsError, CredentialStore
-from smarkets.sandbox.bots import BotFleet
-from smarkets.sandbox.catalogue import (
-    Catalogue,
-    CatalogueError,
-    EventSpec,
-    Listing,
-    MarketSpec,
-    parse_event,
-    parse_market,
-)
-from smarkets.sandbox.catalogue_http import CatalogueHttpServer
 from smarkets.sandbox.exchange import (
     DEFAULT_MAX_ORDER_QUANTITY,
     MAX_OPEN_ORDERS_LIMIT,
@@ -145,6 +133,17 @@ from smarkets.sandbox.exchange import (
     Output,
     ToMarket,
 )
+from smarkets.sandbox.exchange.accounts_file import MAX_NAME_LENGTH, AccountsError
+from smarkets.sandbox.exchange.bots import BotFleet
+from smarkets.sandbox.exchange.catalogue import (
+    Catalogue,
+    EventSpec,
+    Listing,
+    MarketSpec,
+)
+from smarkets.sandbox.exchange.markets_file import parse_event, parse_market
+from smarkets.sandbox.server.catalogue_http import CatalogueHttpServer
+from smarkets.sandbox.server.credentials import CredentialStore
 
 __all__ = [
     "Balance",
@@ -641,10 +640,6 @@ class SandboxServer:
         self._order_owner: dict[int, ServerSession] = {}
         #: Connections with output waiting to be written.
         self._dirty: dict[Connection, None] = {}
-        self.markets: list[MarketSpec] = []
-        #: What the listings show (events, markets, contracts): :meth:`add_market` and
-        #: :meth:`add_events` add to it.
-        self.catalogue = Catalogue()
         #: The catalogue over HTTP (started by :meth:`start`).
         self.catalogue_http = CatalogueHttpServer(
             self.catalogue,
@@ -687,7 +682,7 @@ class SandboxServer:
                 self.exchange,
                 self._bot_count,
                 self._seed,
-                [(spec.id, spec.contract_ids()) for spec in self.markets],
+                [(spec.id, spec.contract_ids()) for spec in self.catalogue.markets.values()],
             )
         self._server = await loop.create_server(
             lambda: Connection(self),
@@ -765,6 +760,12 @@ class SandboxServer:
             self.credentials.remove(name)
             raise
 
+    @property
+    def catalogue(self) -> Catalogue:
+        """What the listings show (events, markets, contracts): the exchange's catalogue;
+        :meth:`add_market` and :meth:`add_events` add to it."""
+        return self.exchange.catalogue
+
     def add_events(self, events: Iterable[EventSpec | dict[str, Any]]) -> None:
         """Describe events for the listings (:class:`EventSpec` or markets-file objects):
         the markets added after may name them by ``event_id``."""
@@ -781,15 +782,7 @@ class SandboxServer:
     def add_market(self, market: MarketSpec | dict[str, Any]) -> MarketSpec:
         """Open a market (a :class:`MarketSpec` or a markets-file object); bots trade it too."""
         spec = market if isinstance(market, MarketSpec) else parse_market(market)
-        spec = self.catalogue.resolve(spec)
-        try:
-            self.exchange.add_market(
-                spec.id, spec.name, spec.event_id, spec.event_name or "", spec.contract_names()
-            )
-        except ValueError as exc:
-            raise CatalogueError(str(exc)) from None
-        self.catalogue.add_market(spec)
-        self.markets.append(spec)
+        spec = self.exchange.open_market(spec)
         if self._bots is not None:
             self._bots.add_market(spec.id, spec.contract_ids())
         return spec
@@ -1386,7 +1379,7 @@ class SandboxServer:
             self._send(session, self._events_reply(session, payload.events_request, seq))
             return
         else:  # _MARKETS_REQUEST
-            self._send(session, exchange.catalogue(seq))
+            self._send(session, exchange.markets.payload(seq))
             return
         self.route(outputs, session)
 

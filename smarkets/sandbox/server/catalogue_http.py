@@ -13,7 +13,7 @@ threaded ``http.server`` would put the catalogue on other threads than the excha
 
 What a client gets (:func:`respond` decides, a pure function of method, target and date):
 
-* ``GET``/``HEAD`` of a listing's path (:attr:`~smarkets.sandbox.catalogue.Listing.path`)
+* ``GET``/``HEAD`` of a listing's path (:attr:`~smarkets.sandbox.exchange.catalogue.Listing.path`)
   within the window: 200 and the listing;
 * a path that is no listing, or a date outside the window: 404;
 * another method: 405 (``Allow: GET, HEAD``);
@@ -41,7 +41,7 @@ from typing import Any
 
 import h11
 
-from smarkets.sandbox.catalogue import Catalogue, Listing
+from smarkets.sandbox.exchange.catalogue import Catalogue, Listing
 
 __all__ = [
     "MAX_BODY_SIZE",
@@ -51,7 +51,7 @@ __all__ = [
     "respond",
 ]
 
-_log = logging.getLogger("smarkets.sandbox.catalogue_http")
+_log = logging.getLogger(__name__)
 
 #: The largest request line plus headers accepted (beyond: 431).
 MAX_HEADER_SIZE = 16 << 10
@@ -391,7 +391,8 @@ class CatalogueHttpServer:
 
     def url(self, host: str, path: str = "/events/") -> str:
         """The URL of ``path`` on this server, reached as ``host`` (a listing's
-        :attr:`~smarkets.sandbox.catalogue.Listing.path`; by default the listings' root)."""
+        :attr:`~smarkets.sandbox.exchange.catalogue.Listing.path`; by default the listings'
+        root)."""
         if ":" in host and not host.startswith("["):
             host = f"[{host}]"  # an IPv6 address
         return f"{self.scheme}://{host}:{self.port}{path}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from smarkets.proto import seto_pb2
-from smarkets.sandbox.book import BUY, SELL, Book, Order, Trade
+from smarkets.sandbox.exchange.book import BUY, SELL, Book, Order, Trade
 
 GTC = seto_pb2.GOOD_TIL_CANCELLED
 _next_id = iter(range(1, 1_000_000))

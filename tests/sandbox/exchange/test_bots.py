@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from smarkets.proto import seto_pb2
-from smarkets.sandbox.bots import BotFleet
-from smarkets.sandbox.catalogue import default_markets
 from smarkets.sandbox.exchange import Exchange, ToMarket
+from smarkets.sandbox.exchange.bots import BotFleet
+from smarkets.sandbox.exchange.markets_file import default_markets
 
 
 def fleet(seed: int, count: int = 3) -> tuple[Exchange, BotFleet]:

@@ -10,22 +10,23 @@ from typing import Any
 import pytest
 
 from smarkets.proto import seto_pb2
-from smarkets.sandbox import catalogue as catalogue_module
-from smarkets.sandbox.catalogue import (
+from smarkets.sandbox.exchange import Exchange, markets_file
+from smarkets.sandbox.exchange.catalogue import (
     SPORT_EVENT_TYPES,
     CatalogueError,
     Listing,
     MarketSpec,
+    event_id_for,
+)
+from smarkets.sandbox.exchange.markets_file import (
     default_catalogue,
     default_markets,
-    event_id_for,
     load_catalogue,
     load_markets,
     parse_catalogue,
     parse_market,
     parse_markets,
 )
-from smarkets.sandbox.exchange import Exchange
 
 GOOD = {
     "markets": [
@@ -149,7 +150,7 @@ def test_default_catalogue_opens_on_an_exchange() -> None:
         exchange.add_market(
             spec.id, spec.name, spec.event_id, spec.event_name, spec.contract_names()
         )
-    events = exchange.catalogue().markets.events
+    events = exchange.markets.payload().markets.events
     assert [event.name for event in events] == [
         "Arsenal v Chelsea",
         "Alcaraz v Sinner",
@@ -437,4 +438,4 @@ def test_the_default_catalogue_lists_today(tmp_path: Path) -> None:
 
 
 def _default_file_text() -> str:
-    return (Path(catalogue_module.__file__).with_name("default_markets.json")).read_text()
+    return (Path(markets_file.__file__).parent.parent / "default_markets.json").read_text()

@@ -1,7 +1,7 @@
 """The catalogue over HTTP: :func:`respond` branch by branch, then the server on real sockets.
 
-:func:`~smarkets.sandbox.catalogue_http.respond` is a pure function: every answer it can give
-is checked without a socket. :class:`~smarkets.sandbox.catalogue_http.CatalogueHttpServer` is
+:func:`~smarkets.sandbox.server.catalogue_http.respond` is a pure function: every answer it can give
+is checked without a socket. :class:`~smarkets.sandbox.server.catalogue_http.CatalogueHttpServer` is
 then run on an asyncio loop, plain and with TLS (the trustme CA of ``conftest.py``):
 
 * the normal path through the standard library's clients (``urllib``, ``http.client``): the
@@ -37,8 +37,9 @@ from typing import Any, ParamSpec
 import pytest
 
 from smarkets.proto import seto_pb2
-from smarkets.sandbox.catalogue import Catalogue, Listing, default_catalogue
-from smarkets.sandbox.catalogue_http import (
+from smarkets.sandbox.exchange.catalogue import Catalogue, Listing
+from smarkets.sandbox.exchange.markets_file import default_catalogue
+from smarkets.sandbox.server.catalogue_http import (
     MAX_BODY_SIZE,
     MAX_HEADER_SIZE,
     PROTOBUF,
@@ -48,7 +49,7 @@ from smarkets.sandbox.catalogue_http import (
 )
 
 P = ParamSpec("P")
-LOGGER = "smarkets.sandbox.catalogue_http"
+LOGGER = "smarkets.sandbox.server.catalogue_http"
 TODAY = datetime.date(2026, 12, 5)
 WINDOW = 30
 CATALOGUE = default_catalogue(TODAY)

@@ -8,8 +8,8 @@ import itertools
 import pytest
 
 from smarkets.proto import seto_pb2
-from smarkets.sandbox import exchange as exchange_module
 from smarkets.sandbox.exchange import Exchange, OrderIds, ToAccount, ToMarket
+from smarkets.sandbox.exchange import accounts as accounts_module
 
 BUY, SELL = seto_pb2.SIDE_BUY, seto_pb2.SIDE_SELL
 IOC = seto_pb2.IMMEDIATE_OR_CANCEL
@@ -169,14 +169,14 @@ def test_not_live_for_filled_and_cancelled_own_orders() -> None:
 
 
 def test_the_memory_of_finished_orders_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(exchange_module, "FINISHED_ORDERS_REMEMBERED", 3)
+    monkeypatch.setattr(accounts_module, "FINISHED_ORDERS_REMEMBERED", 3)
     ex = make()
     for seq in range(1, 6):  # orders 1..5, each cancelled at once (IOC, nothing to match)
         ex.place_order(ALICE, order(tif=IOC), seq)
     assert _cancel_reason(ex, ALICE, 5) == seto_pb2.ORDER_CANCEL_REJECTED_NOT_LIVE
     assert _cancel_reason(ex, ALICE, 3) == seto_pb2.ORDER_CANCEL_REJECTED_NOT_LIVE
     assert _cancel_reason(ex, ALICE, 2) == seto_pb2.ORDER_CANCEL_REJECTED_NOT_FOUND
-    assert len(ex._accounts[ALICE].finished) == 3
+    assert len(ex.ledger.accounts[ALICE].finished) == 3
 
 
 # --- fills ---------------------------------------------------------------------------------------
@@ -207,7 +207,7 @@ def test_order_executed_carries_the_published_fields_and_an_account_sequence() -
 
 def test_account_sequence_wraps_to_one_after_the_uint32_maximum() -> None:
     ex = make()
-    ex._accounts[ALICE].fills = (1 << 32) - 2
+    ex.ledger.accounts[ALICE].fills = (1 << 32) - 2
     ex.place_order(BOB, order(side=SELL, quantity=2000), 1)
     out = ex.place_order(ALICE, order(quantity=1000), 1)
     out += ex.place_order(ALICE, order(quantity=1000), 2)

@@ -1007,7 +1007,7 @@ def test_catalogue(ex: Exchange) -> None:
     ex.add_market(30, "Next goal", 200, "Greens v Golds", [(31, "Greens"), (32, "Golds")])
     ex.settle(OTHER, NO)
     ex.halt(30)
-    assert text(ex.catalogue(seq=12)) == parse(
+    assert text(ex.markets.payload(seq=12)) == parse(
         "type: PAYLOAD_MARKETS markets { seq: 12"
         ' events { id { low: 100 } name: "Reds v Blues"'
         '  markets { id { low: 10 } name: "Full time result" state: MARKET_STATUS_OPEN'
@@ -1023,7 +1023,9 @@ def test_catalogue(ex: Exchange) -> None:
         '   contracts { id { low: 31 } name: "Greens" state: CONTRACT_STATUS_OPEN }'
         '   contracts { id { low: 32 } name: "Golds" state: CONTRACT_STATUS_OPEN } } } }'
     )
-    assert text(ex.catalogue()) == parse(text(ex.catalogue(seq=12)).replace("seq: 12 ", ""))
+    assert text(ex.markets.payload()) == parse(
+        text(ex.markets.payload(seq=12)).replace("seq: 12 ", "")
+    )
 
 
 def test_market_snapshot(ex: Exchange) -> None:
@@ -1110,7 +1112,7 @@ def test_big_ids_use_the_high_half() -> None:
             " market { low: 10 high: 7 } bids { price: 100 quantity: 1000 } volume: 0 }"
         ),
     )
-    event = ex.catalogue().markets.events[0]
+    event = ex.markets.payload().markets.events[0]
     assert (event.id.low, event.id.high) == (0, 1 << 36)
 
 
@@ -1162,7 +1164,7 @@ def test_volume_never_grows_beyond_a_uint64() -> None:
     ex = _whale_exchange()
     # Unreachable with real money (every unit traded is staked until settlement, and all the
     # money is below 2**63): the volume is set by hand to show the check.
-    book = ex._contracts[HOME].book
+    book = ex.markets.contracts[HOME].book
     book.volume = MAX_QUANTITY - 1500
     place(ex, BOB, 1, side=SELL, price=5000, quantity=3000)  # order 1
     assert show(place(ex, ALICE, 1, quantity=1000))[0] == (A, parse(accepted(1, 2)))
@@ -1224,15 +1226,16 @@ def test_accounts() -> None:
 
 
 def test_add_market_errors(ex: Exchange) -> None:
-    with pytest.raises(ValueError, match="market 10 already exists"):
+    # The catalogue checks (ids as tagged hex): it is where the markets that exist are kept.
+    with pytest.raises(ValueError, match="market 'ac024' is defined twice"):
         ex.add_market(MARKET, "again", EVENT, "Reds v Blues", [(50, "x")])
-    with pytest.raises(ValueError, match="contract 11 already exists"):
+    with pytest.raises(ValueError, match="contract 'bcccc' is already in another market"):
         ex.add_market(30, "m", EVENT, "Reds v Blues", [(HOME, "x")])
     with pytest.raises(ValueError, match="names a contract id twice"):
         ex.add_market(30, "m", EVENT, "Reds v Blues", [(31, "x"), (31, "y")])
     with pytest.raises(ValueError, match="needs at least one contract"):
         ex.add_market(30, "m", EVENT, "Reds v Blues", [])
-    with pytest.raises(ValueError, match="event 100 is called 'Reds v Blues', not 'Other'"):
+    with pytest.raises(ValueError, match="event '641100' is both 'Reds v Blues' and 'Other'"):
         ex.add_market(30, "m", EVENT, "Other", [(31, "x")])
     with pytest.raises(ValueError, match="market id must be an int"):
         ex.add_market(-1, "m", EVENT, "Reds v Blues", [(31, "x")])
@@ -1241,7 +1244,7 @@ def test_add_market_errors(ex: Exchange) -> None:
     # None of the failures left anything behind.
     assert not ex.has_market(30)
     ex.add_market(30, "m", EVENT, "Reds v Blues", [(31, "x")])
-    assert [m.id.low for m in ex.catalogue().markets.events[0].markets] == [10, 20, 30]
+    assert [m.id.low for m in ex.markets.payload().markets.events[0].markets] == [10, 20, 30]
 
 
 # --- random sequences ----------------------------------------------------------------------------

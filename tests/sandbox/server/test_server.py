@@ -27,10 +27,10 @@ from smarkets.protocol import (
     is_session_level,
 )
 from smarkets.protocol.framing import FrameDecoder, encode_frame
-from smarkets.sandbox.accounts import CredentialStore
-from smarkets.sandbox.catalogue import default_markets
 from smarkets.sandbox.exchange import Exchange, ToAccount, ToMarket
+from smarkets.sandbox.exchange.markets_file import default_markets
 from smarkets.sandbox.server import Connection, SandboxServer, ServerConfig, TokenBucket
+from smarkets.sandbox.server.credentials import CredentialStore
 
 Payload = seto_pb2.Payload
 M1 = 1  # market 1c024: contracts 1, 2, 3

@@ -1,7 +1,7 @@
 """Simulated traders, so that a sandbox market looks alive: quotes move and trades happen.
 
 A :class:`BotFleet` owns ``count`` bot accounts (``bot1``, ``bot2``, ...) and acts directly
-on the :class:`~smarkets.sandbox.exchange.Exchange` object; it has no sessions and no
+on the :class:`~smarkets.sandbox.exchange.engine.Exchange` object; it has no sessions and no
 credentials (nobody can log in as a bot). The server calls :meth:`BotFleet.step` on a timer
 and routes what it returns exactly like the outputs of a client's request, so subscribers
 see the bots' quotes and trades.
@@ -26,7 +26,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from smarkets.proto import seto_pb2
-from smarkets.sandbox.exchange import Exchange, Output, ToAccount
+from smarkets.protocol.ids import set_uuid128, uuid128_int
+from smarkets.protocol.orders import MAX_PRICE, MIN_PRICE
+from smarkets.sandbox.exchange.engine import Exchange
+from smarkets.sandbox.exchange.messages import Output, ToAccount
 
 __all__ = ["BOT_BALANCE", "Bot", "BotFleet"]
 
@@ -40,14 +43,6 @@ STEP_DELAY = (0.1, 0.3)
 FAIR_MIN, FAIR_MAX = 300, 9700
 #: Probability that a bot also crosses the spread on a step.
 CROSS_PROBABILITY = 0.2
-
-_MASK64 = (1 << 64) - 1
-
-
-def _set_id(msg: seto_pb2.Uuid128, value: int) -> None:
-    msg.low = value & _MASK64
-    if value > _MASK64:
-        msg.high = value >> 64
 
 
 @dataclass
@@ -174,10 +169,10 @@ class BotFleet:
             quantity_type=seto_pb2.QUANTITY_PAYOFF_CURRENCY,
             quantity=quantity,
             price_type=seto_pb2.PRICE_PERCENT_ODDS,
-            price=min(max(price, 1), 9_999),
+            price=min(max(price, MIN_PRICE), MAX_PRICE),
         )
-        _set_id(create.market, market_id)
-        _set_id(create.contract, contract_id)
+        set_uuid128(create.market, market_id)
+        set_uuid128(create.contract, contract_id)
         if immediate:
             create.tif = seto_pb2.IMMEDIATE_OR_CANCEL
         outputs = self._exchange.place_order(bot.account_id, create, self._next_seq())
@@ -201,12 +196,11 @@ class BotFleet:
             if recipient != mine:
                 continue
             if payload.type == seto_pb2.PAYLOAD_ORDER_ACCEPTED:
-                order = payload.order_accepted.order
-                accepted.append(order.low | order.high << 64)
+                accepted.append(uuid128_int(payload.order_accepted.order))
             elif payload.type == seto_pb2.PAYLOAD_ORDER_EXECUTED:
                 executed = payload.order_executed
                 if executed.HasField("remaining") and executed.remaining == 0:
-                    done.add(executed.order.low | executed.order.high << 64)
+                    done.add(uuid128_int(executed.order))
         return [order_id for order_id in accepted if order_id not in done]
 
     def _next_seq(self) -> int:
