@@ -72,7 +72,7 @@ from collections import deque
 from collections.abc import Iterator, Mapping
 from typing import Any, NamedTuple
 
-from smarkets.errors import Error, InvalidIdError
+from smarkets.errors import Error
 from smarkets.proto import seto_pb2
 from smarkets.protocol import ids
 
@@ -148,14 +148,7 @@ def _key(value: IdLike, kind: str) -> _Key:
     """``(low, high)`` of an id given as ``Uuid128``, tagged hex or ``int``."""
     if isinstance(value, seto_pb2.Uuid128):
         return (value.low, value.high)
-    if isinstance(value, str):
-        number = ids.str_to_int(value, kind=kind)
-    elif isinstance(value, int) and not isinstance(value, bool):
-        if not 0 <= value < 1 << 128:
-            raise InvalidIdError(f"id {value} is out of range: ids are 0 <= id < 2**128")
-        number = value
-    else:
-        raise TypeError(f"a {kind} id must be a Uuid128, tagged hex or an int, not {value!r}")
+    number = ids.to_int(value, kind)
     return (number & _MASK64, number >> 64)
 
 

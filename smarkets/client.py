@@ -104,16 +104,6 @@ def _id_key(uuid: seto_pb2.Uuid128) -> tuple[int, int]:
     return (uuid.low, uuid.high)
 
 
-def _as_uuid(value: seto_pb2.Uuid128 | str | int, kind: str) -> seto_pb2.Uuid128:
-    if isinstance(value, seto_pb2.Uuid128):
-        return value
-    if isinstance(value, str):
-        return ids.str_to_uuid128(value, kind=kind)
-    if isinstance(value, int) and not isinstance(value, bool):
-        return ids.int_to_uuid128(value)
-    raise TypeError(f"a {kind} id must be a Uuid128, tagged hex or an int, not {value!r}")
-
-
 class Smarkets:
     """A trading client on top of a :class:`~smarkets.session.Session`.
 
@@ -295,13 +285,13 @@ class Smarkets:
     def subscribe(self, market: seto_pb2.Uuid128 | str | int) -> None:
         """Queue a subscription to ``market``'s quotes (answered by ``seto.market_quotes``)."""
         payload = seto_pb2.Payload(type=seto_pb2.PAYLOAD_MARKET_SUBSCRIBE)
-        payload.market_subscribe.market.CopyFrom(_as_uuid(market, "market"))
+        payload.market_subscribe.market.CopyFrom(ids.to_uuid128(market, "market"))
         self._queue_payload(payload, None)
 
     def unsubscribe(self, market: seto_pb2.Uuid128 | str | int) -> None:
         """Queue the end of a subscription to ``market``; its book is dropped at once."""
         payload = seto_pb2.Payload(type=seto_pb2.PAYLOAD_MARKET_UNSUBSCRIBE)
-        payload.market_unsubscribe.market.CopyFrom(_as_uuid(market, "market"))
+        payload.market_unsubscribe.market.CopyFrom(ids.to_uuid128(market, "market"))
         self.books.drop(market)
         self._queue_payload(payload, None)
 
@@ -343,7 +333,7 @@ class Smarkets:
                 )
             order_id = order_or_id.id
         else:
-            order_id = _as_uuid(order_or_id, "order")
+            order_id = ids.to_uuid128(order_or_id, "order")
         payload = seto_pb2.Payload(type=seto_pb2.PAYLOAD_ORDER_CANCEL)
         payload.order_cancel.order.CopyFrom(order_id)
         if order is None:
@@ -365,7 +355,7 @@ class Smarkets:
         payload = seto_pb2.Payload(type=seto_pb2.PAYLOAD_ORDER_CANCEL_ALL)
         payload.order_cancel_all.SetInParent()
         if market is not None:
-            payload.order_cancel_all.market.CopyFrom(_as_uuid(market, "market"))
+            payload.order_cancel_all.market.CopyFrom(ids.to_uuid128(market, "market"))
         self._queue_payload(payload, None)
 
     def request_account_state(self) -> None:
@@ -482,7 +472,7 @@ class Smarkets:
     def request_orders_for_market(self, market: seto_pb2.Uuid128 | str | int) -> None:
         """Queue ``orders_for_market_request`` (answered by ``seto.orders_for_market``)."""
         payload = seto_pb2.Payload(type=seto_pb2.PAYLOAD_ORDERS_FOR_MARKET_REQUEST)
-        payload.orders_for_market_request.market.CopyFrom(_as_uuid(market, "market"))
+        payload.orders_for_market_request.market.CopyFrom(ids.to_uuid128(market, "market"))
         self._queue_payload(payload, None)
 
     # -- sending ---------------------------------------------------------------------
@@ -630,7 +620,7 @@ class Smarkets:
         side, market and contract even though the published ``order_executed`` says only
         the order id, price and quantity.
         """
-        return self._orders_by_id.get(_id_key(_as_uuid(order_id, "order")))
+        return self._orders_by_id.get(_id_key(ids.to_uuid128(order_id, "order")))
 
     def _find(self, seq: int | None, reference: str | None) -> Order | None:
         order = self._orders_by_seq.get(seq) if seq is not None else None

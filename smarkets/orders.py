@@ -18,7 +18,6 @@ attributes up to date from the exchange's replies (``state``, ``id``,
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -38,8 +37,6 @@ __all__ = ["Order", "OrderCallback"]
 #: ``fn(order, message)``: called with the order and the reply message.
 OrderCallback = Callable[["Order", Any], None]
 
-_UINT64_LIMIT = 1 << 64
-_UINT64_MASK = _UINT64_LIMIT - 1
 
 _SIDE_NAMES = {seto_pb2.SIDE_BUY: "BUY", seto_pb2.SIDE_SELL: "SELL"}
 _TIF_NAMES = {
@@ -51,33 +48,9 @@ _PAYOFF = seto_pb2.QUANTITY_PAYOFF_CURRENCY
 _PERCENT_ODDS = seto_pb2.PRICE_PERCENT_ODDS
 
 
-@functools.lru_cache(maxsize=1024)
-def _text_id(text: str, kind: str) -> int:
-    """The number of tagged hex id ``text``, remembered: a script names the same few
-    markets and contracts in order after order (an error is raised, never remembered)."""
-    return ids.str_to_int(text, kind=kind)
-
-
 def _to_uuid(value: Any, kind: str) -> seto_pb2.Uuid128 | None:
     """``value`` (Uuid128, tagged hex str, int or None) as a new Uuid128 (or None)."""
-    if value is None:
-        return None
-    if isinstance(value, seto_pb2.Uuid128):
-        copy = seto_pb2.Uuid128()
-        copy.CopyFrom(value)
-        return copy
-    if isinstance(value, str):
-        number = _text_id(value, kind)
-        uuid = seto_pb2.Uuid128()
-        uuid.low = number & _UINT64_MASK
-        if number >> 64:
-            uuid.high = number >> 64
-        return uuid
-    if isinstance(value, int) and not isinstance(value, bool):
-        return ids.int_to_uuid128(value)
-    raise TypeError(
-        f"{kind} must be a Uuid128, a tagged hex id or an int, not {type(value).__name__}"
-    )
+    return None if value is None else ids.to_uuid128(value, kind)
 
 
 class Order:

@@ -12,6 +12,7 @@ canonical form (lowercase, no leading zeros, ``'0c024'`` for market 0).
 
 from __future__ import annotations
 
+import functools
 import re
 
 from smarkets.errors import InvalidIdError
@@ -19,10 +20,13 @@ from smarkets.proto import seto_pb2
 
 __all__ = [
     "TAGS",
+    "IdLike",
     "int_to_uuid128",
     "set_uuid128",
     "str_to_int",
     "str_to_uuid128",
+    "to_int",
+    "to_uuid128",
     "uuid128_int",
     "uuid128_to_int",
     "uuid128_to_str",
@@ -150,3 +154,33 @@ def uuid128_int(msg: seto_pb2.Uuid128) -> int:
     """The number ``msg`` carries (``low | high << 64``); unchecked, for the hot paths that
     read ids off payloads already decoded (:func:`uuid128_to_int` checks the type)."""
     return msg.low | msg.high << 64
+
+
+#: An id as a caller may give it: a ``Uuid128``, tagged hex text, or the number itself.
+IdLike = seto_pb2.Uuid128 | str | int
+
+
+@functools.lru_cache(maxsize=1024)
+def _tagged_int(text: str, kind: str) -> int:
+    # Remembered: a script names the same few markets and contracts in order after order
+    # (an error is raised, never remembered).
+    return str_to_int(text, kind=kind)
+
+
+def to_int(value: IdLike, kind: str) -> int:
+    """The number of an id of ``kind`` given as a ``Uuid128``, tagged hex (its tag checked)
+    or an ``int`` (its range checked): the one place an id given by a caller is read."""
+    if isinstance(value, seto_pb2.Uuid128):
+        return value.low | value.high << 64
+    if isinstance(value, str):
+        return _tagged_int(value, kind)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return _check_range(value)
+    raise TypeError(f"a {kind} id must be a Uuid128, tagged hex or an int, not {value!r}")
+
+
+def to_uuid128(value: IdLike, kind: str) -> seto_pb2.Uuid128:
+    """:func:`to_int`, as a new ``Uuid128`` (a given one is copied, never shared)."""
+    msg = seto_pb2.Uuid128()
+    set_uuid128(msg, to_int(value, kind))
+    return msg

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from smarkets.errors import Error, InvalidIdError
 from smarkets.proto import seto_pb2
+from smarkets.protocol import ids as ids_module
 from smarkets.protocol.ids import (
     TAGS,
     int_to_uuid128,
@@ -228,3 +229,33 @@ def test_wrong_types() -> None:
         uuid128_to_int(15)  # type: ignore[arg-type]
     with pytest.raises(TypeError):
         uuid128_to_str("fc024", "market")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        seto_pb2.Uuid128(low=0xF),
+        "fc024",
+        "FC024",
+        0xF,
+    ],
+)
+def test_an_id_given_any_way_reads_as_one_number(given) -> None:
+    assert ids_module.to_int(given, "market") == 0xF
+    made = ids_module.to_uuid128(given, "market")
+    assert (made.low, made.HasField("high")) == (0xF, False)
+    if isinstance(given, seto_pb2.Uuid128):
+        assert made is not given  # a copy, never shared
+
+
+def test_an_id_given_wrong_is_refused() -> None:
+    with pytest.raises(InvalidIdError, match="expected c024"):
+        ids_module.to_int("1cccc", "market")
+    with pytest.raises(InvalidIdError, match="out of range"):
+        ids_module.to_int(1 << 128, "market")
+    with pytest.raises(TypeError, match="a market id must be"):
+        ids_module.to_int(True, "market")
+    with pytest.raises(TypeError):
+        ids_module.to_uuid128(1.5, "contract")  # type: ignore[arg-type]
+    big = ids_module.to_uuid128((1 << 100) + 5, "order")
+    assert (big.low, big.high) == (5, 1 << 36)
