@@ -37,12 +37,12 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
-from typing import Any, TypeVar
+from collections.abc import Iterable
+from typing import TypeVar
 
 from google.protobuf.message import Message
 
-from smarkets.account import Account, OpenOrder, open_orders
+from smarkets.account import Account
 from smarkets.book import BOOK_HANDLER_NAMES, Books, MarketBook
 from smarkets.errors import (
     InvalidOrderError,
@@ -50,13 +50,14 @@ from smarkets.errors import (
     NotLoggedInError,
     SessionEndedError,
     SocketTimeout,
-    UnknownHandlerError,
 )
 from smarkets.events import EventsRequest, fetch_listing
+from smarkets.handlers import GlobalHandler, Handler, Handlers
+from smarkets.order_tracking import ORDER_REPLIES, Cancel, OrderTracker
 from smarkets.orders import Order
 from smarkets.proto import eto_pb2, seto_pb2
 from smarkets.protocol import Event, Received, ids, is_session_level, session_payload
-from smarkets.protocol.names import check_name, payload_name
+from smarkets.protocol.names import payload_name
 from smarkets.session import Session
 
 __all__ = [
@@ -67,41 +68,8 @@ __all__ = [
 
 log = logging.getLogger("smarkets.client")
 
-#: ``fn(message)``: a handler for one kind of payload.
-Handler = Callable[[Any], None]
-#: ``fn(name, payload)``: a handler for every payload (the whole ``seto.Payload``).
-GlobalHandler = Callable[[str, seto_pb2.Payload], None]
 
 _Message = TypeVar("_Message", bound=Message)
-
-
-# The replies that move an Order along.
-_ORDER_REPLIES = frozenset(
-    {
-        "seto.order_accepted",
-        "seto.order_rejected",
-        "seto.order_invalid",
-        "seto.order_executed",
-        "seto.order_cancelled",
-        "seto.order_cancel_rejected",
-        "seto.orders_for_account",
-        "seto.orders_for_market",
-    }
-)
-
-
-class _Cancel:
-    """A queued order_cancel: which order it names (to match an order_cancel_rejected)."""
-
-    __slots__ = ("key", "order")
-
-    def __init__(self, key: tuple[int, int], order: Order | None) -> None:
-        self.key = key
-        self.order = order
-
-
-def _id_key(uuid: seto_pb2.Uuid128) -> tuple[int, int]:
-    return (uuid.low, uuid.high)
 
 
 class Smarkets:
@@ -130,26 +98,14 @@ class Smarkets:
         # A payload counts as processed once its handlers have run (it is then reported
         # with session.processed), not when the session hands it over.
         session.auto_commit = False
-        self._queue: list[tuple[seto_pb2.Payload, Order | _Cancel | None]] = []
+        self._queue: list[tuple[seto_pb2.Payload, Order | Cancel | None]] = []
         self._queue_lock = threading.Lock()
-        # Held across numbering+sending and the registration of the orders sent,
-        # and while replies are matched to orders, so a reply read by another
-        # thread always finds the order it answers.
-        self._orders_lock = threading.RLock()
-        # Tuples, replaced (under the lock) when a handler is added or removed: dispatch
-        # iterates them as they are, with no copy, and a handler that adds or removes
-        # handlers changes what the next payload sees, not the one being dispatched.
-        self._handlers: dict[str, tuple[Handler, ...]] = {}
-        self._global_handlers: tuple[GlobalHandler, ...] = ()
-        self._handlers_lock = threading.Lock()
+        #: The orders this client follows (:class:`~smarkets.order_tracking.OrderTracker`).
+        self.orders = OrderTracker()
+        #: The handlers, by payload name, and the global ones
+        #: (:class:`~smarkets.handlers.Handlers`).
+        self.handlers = Handlers()
         self._backlog: deque[Event] = deque()
-        self._orders_by_seq: dict[int, Order] = {}
-        self._orders_by_reference: dict[str, Order] = {}
-        self._orders_by_id: dict[tuple[int, int], Order] = {}
-        # The cancels sent, by seq (an order_cancel_rejected names only that), and the seqs
-        # of the cancels of each order id (forgotten once the order is done).
-        self._cancels_by_seq: dict[int, _Cancel] = {}
-        self._cancel_seqs: dict[tuple[int, int], list[int]] = {}
         #: The latest account state (:class:`~smarkets.account.Account`, money in 1/10,000
         #: of the currency), kept up to date from ``seto.account_state`` before its
         #: handlers run; ``None`` until one arrived.
@@ -210,43 +166,21 @@ class Smarkets:
     # -- handlers --------------------------------------------------------------
 
     def add_handler(self, name: str, fn: Handler) -> None:
-        """Call ``fn(message)`` for every payload named ``name`` (see :data:`HANDLER_NAMES`)."""
-        check_name(name)
-        if not callable(fn):
-            raise TypeError(f"handler for {name} must be callable, not {fn!r}")
-        with self._handlers_lock:
-            self._handlers[name] = (*self._handlers.get(name, ()), fn)
+        """Call ``fn(message)`` for every payload named ``name`` (see
+        :data:`~smarkets.protocol.names.HANDLER_NAMES`)."""
+        self.handlers.add(name, fn)
 
     def del_handler(self, name: str, fn: Handler) -> None:
         """Stop calling ``fn`` for ``name``."""
-        check_name(name)
-        with self._handlers_lock:
-            handlers = list(self._handlers.get(name, ()))
-            try:
-                handlers.remove(fn)
-            except ValueError:
-                raise UnknownHandlerError(f"{fn!r} is not a handler of {name}") from None
-            if handlers:
-                self._handlers[name] = tuple(handlers)
-            else:
-                del self._handlers[name]
+        self.handlers.remove(name, fn)
 
     def add_global_handler(self, fn: GlobalHandler) -> None:
         """Call ``fn(name, payload)`` for every payload dispatched (the whole seto Payload)."""
-        if not callable(fn):
-            raise TypeError(f"global handler must be callable, not {fn!r}")
-        with self._handlers_lock:
-            self._global_handlers = (*self._global_handlers, fn)
+        self.handlers.add_global(fn)
 
     def del_global_handler(self, fn: GlobalHandler) -> None:
         """Stop calling global handler ``fn``."""
-        with self._handlers_lock:
-            handlers = list(self._global_handlers)
-            try:
-                handlers.remove(fn)
-            except ValueError:
-                raise UnknownHandlerError(f"{fn!r} is not a global handler") from None
-            self._global_handlers = tuple(handlers)
+        self.handlers.remove_global(fn)
 
     # -- queueing ----------------------------------------------------------------
 
@@ -261,7 +195,7 @@ class Smarkets:
         the next :meth:`flush` (at once with ``auto_flush``)."""
         self.queue(payload)
 
-    def _queue_payload(self, payload: seto_pb2.Payload, order: Order | _Cancel | None) -> None:
+    def _queue_payload(self, payload: seto_pb2.Payload, order: Order | Cancel | None) -> None:
         with self._queue_lock:
             self._queue.append((payload, order))
         if self.auto_flush:
@@ -336,9 +270,7 @@ class Smarkets:
             order_id = ids.to_uuid128(order_or_id, "order")
         payload = seto_pb2.Payload(type=seto_pb2.PAYLOAD_ORDER_CANCEL)
         payload.order_cancel.order.CopyFrom(order_id)
-        if order is None:
-            order = self._orders_by_id.get(_id_key(order_id))
-        self._queue_payload(payload, _Cancel(_id_key(order_id), order))
+        self._queue_payload(payload, self.orders.cancel_of(order_id, order))
 
     def order_cancel(self, order_id: Order | seto_pb2.Uuid128 | str | int) -> None:
         """The 2013 SDK's name of :meth:`cancel` (preferred)."""
@@ -486,7 +418,7 @@ class Smarkets:
         payloads are numbered and kept by the session all the same and reach
         the server after the next :meth:`login` (it asks for them).
         """
-        with self._orders_lock:
+        with self.orders.lock:
             with self._queue_lock:
                 items, self._queue = self._queue, []
             if not items:
@@ -501,24 +433,14 @@ class Smarkets:
                 # The payloads numbered before the failure are kept by the session.
                 for payload, order in items:
                     if order is not None and payload.eto_payload.HasField("seq"):
-                        self._track_sent(order, payload.eto_payload.seq)
+                        self.orders.sent(order, payload.eto_payload.seq)
                 raise
             for (_, order), seq in zip(items, seqs, strict=True):
                 if order is not None:
-                    self._track_sent(order, seq)
+                    self.orders.sent(order, seq)
             if log.isEnabledFor(logging.DEBUG):
                 log.debug("flushed %d payloads (seq %d to %d)", len(seqs), seqs[0], seqs[-1])
             return seqs
-
-    def _track_sent(self, order: Order | _Cancel, seq: int) -> None:
-        if type(order) is _Cancel:
-            self._cancels_by_seq[seq] = order
-            self._cancel_seqs.setdefault(order.key, []).append(seq)
-            return
-        order._sent(seq)
-        self._orders_by_seq[seq] = order
-        if order.reference:
-            self._orders_by_reference[order.reference] = order
 
     # -- reading -----------------------------------------------------------------------
 
@@ -600,168 +522,15 @@ class Smarkets:
             self.books.apply(name, message)
         elif name == "seto.account_state":
             self.account = Account.from_message(message)
-        if name in _ORDER_REPLIES:
-            self._track_reply(name, message)
-        for fn in self._handlers.get(name, ()):
-            fn(message)
-        for global_fn in self._global_handlers:
-            global_fn(name, payload)
+        if name in ORDER_REPLIES:
+            self.orders.reply(name, message)
+        self.handlers.call(name, message, payload)
         return name
 
-    # -- order tracking ------------------------------------------------------------------
-
-    def order_for(self, order_id: seto_pb2.Uuid128 | str | int) -> Order | None:
-        """The :class:`Order` this client tracks under ``order_id`` (``None`` if none).
-
-        Orders this client placed are tracked from acceptance until done.  So are the open
-        orders listed by ``seto.orders_for_account``/``orders_for_market`` answers, and
-        orders whose fills carry the extension fields (side, market, contract): e.g. an
-        order another session of the account placed.  A fill of a tracked order thus has a
-        side, market and contract even though the published ``order_executed`` says only
-        the order id, price and quantity.
-        """
-        return self._orders_by_id.get(_id_key(ids.to_uuid128(order_id, "order")))
-
-    def _find(self, seq: int | None, reference: str | None) -> Order | None:
-        order = self._orders_by_seq.get(seq) if seq is not None else None
-        if order is None and reference:
-            order = self._orders_by_reference.get(reference)
-        return order
-
-    def _forget(self, order: Order, *, keep_id: bool = False) -> None:
-        if order.seq is not None and self._orders_by_seq.get(order.seq) is order:
-            del self._orders_by_seq[order.seq]
-        ref = order.reference
-        if ref and self._orders_by_reference.get(ref) is order:
-            del self._orders_by_reference[ref]
-        if not keep_id and order.id is not None:
-            key = _id_key(order.id)
-            if self._orders_by_id.get(key) is order:
-                del self._orders_by_id[key]
-            self._forget_cancels(key)
-
-    def _forget_cancels(self, key: tuple[int, int]) -> None:
-        seqs = self._cancel_seqs.pop(key, None)
-        if seqs:
-            for seq in seqs:
-                self._cancels_by_seq.pop(seq, None)
-
-    def _track_reply(self, name: str, message: Any) -> None:
-        with self._orders_lock:
-            if name == "seto.orders_for_account" or name == "seto.orders_for_market":
-                self._adopt_open_orders(open_orders(message))
-                return
-            order, callback = self._apply_reply(name, message)
-        if order is None and log.isEnabledFor(logging.DEBUG):
-            log.debug("%s matches no order placed by this client", name)
-        if order is not None and callback is not None:
-            fn = getattr(order, callback)
-            if fn is not None:
-                fn(order, message)
-
-    def _adopt_open_orders(self, rows: list[OpenOrder]) -> None:
-        """Track the listed open orders that this client does not track yet."""
-        for row in rows:
-            key = _id_key(row.order)
-            if key in self._orders_by_id or not row.remaining:
-                continue
-            order = Order(
-                quantity=row.quantity,
-                price=row.price,
-                side=row.side,
-                market=row.market,
-                contract=row.contract,
-                reference=row.reference,
-            )
-            order.state = "accepted"
-            order.filled = row.quantity_filled
-            order._remaining = row.remaining
-            order._set_id(row.order)
-            self._orders_by_id[key] = order
-
-    def _adopt_executed(self, message: seto_pb2.OrderExecuted) -> Order | None:
-        """An Order for a fill of an order not tracked here, when the extension fields
-        say what it is (side, market and contract); else ``None``."""
-        if not (
-            message.HasField("side") and message.HasField("market") and message.HasField("contract")
-        ):
-            return None
-        order = Order(
-            price=message.price,
-            side=message.side,
-            market=message.market,
-            contract=message.contract,
-            reference=message.reference if message.HasField("reference") else None,
-        )
-        order.state = "accepted"
-        order._set_id(message.order)
-        return order
-
-    def _apply_reply(self, name: str, message: Any) -> tuple[Order | None, str | None]:
-        if name == "seto.order_cancel_rejected":
-            cancel = self._cancels_by_seq.pop(message.seq, None)
-            order = None
-            if cancel is not None:
-                seqs = self._cancel_seqs.get(cancel.key)
-                if seqs is not None and message.seq in seqs:
-                    seqs.remove(message.seq)
-                    if not seqs:
-                        del self._cancel_seqs[cancel.key]
-                order = cancel.order or self._orders_by_id.get(cancel.key)
-            elif message.HasField("order"):
-                order = self._orders_by_id.get(_id_key(message.order))
-            if order is None:
-                return None, None
-            order._cancel_rejected(message)
-            return order, "on_cancel_rejected"
-        reference = message.reference if message.HasField("reference") else None
-        if name == "seto.order_accepted":
-            order = self._find(message.seq, reference)
-            if order is None:
-                return None, None
-            order._accepted(message)
-            self._forget(order, keep_id=True)
-            self._orders_by_id[_id_key(order.id)] = order  # type: ignore[arg-type]
-            return order, "on_accepted"
-        if name in ("seto.order_rejected", "seto.order_invalid"):
-            order = self._find(message.seq, reference)
-            if order is None:
-                return None, None
-            if name == "seto.order_rejected":
-                order._rejected(message)
-                callback = "on_rejected"
-            else:
-                order._invalid(message)
-                callback = "on_invalid"
-            self._forget(order)
-            return order, callback
-        if name == "seto.order_executed":
-            key = _id_key(message.order)
-            order = self._orders_by_id.get(key)
-            if order is None and reference:
-                order = self._orders_by_reference.get(reference)
-            if order is None:
-                order = self._adopt_executed(message)
-            if order is None:
-                return None, None
-            order._executed(message)
-            if order.done:
-                self._forget(order)
-            else:
-                self._forget(order, keep_id=True)
-                self._orders_by_id[_id_key(order.id)] = order  # type: ignore[arg-type]
-            return order, "on_executed"
-        if name == "seto.order_cancelled":
-            order = self._orders_by_id.get(_id_key(message.order))
-            if order is None and reference:
-                order = self._orders_by_reference.get(reference)
-            if order is None:
-                self._forget_cancels(_id_key(message.order))
-                return None, None
-            order._cancelled(message)
-            self._forget(order)
-            return order, "on_cancelled"
-        return None, None
+    def order_for(self, order_id: ids.IdLike) -> Order | None:
+        """The :class:`~smarkets.orders.Order` tracked under ``order_id`` (``None`` if none);
+        see :meth:`OrderTracker.order_for <smarkets.order_tracking.OrderTracker.order_for>`."""
+        return self.orders.order_for(order_id)
 
     # -- ids -------------------------------------------------------------------------------
 

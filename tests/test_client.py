@@ -331,7 +331,7 @@ def test_order_callbacks_and_state(client, loopback) -> None:
     assert placed.id == U(0x77)
     assert (placed.filled, placed.remaining) == (3000, 0)
     # Everything about a finished order is forgotten.
-    assert not (client._orders_by_seq or client._orders_by_id or client._orders_by_reference)
+    assert len(client.orders) == 0 and client.orders.cancels_pending == 0
 
 
 def test_fill_completes_an_order(client, loopback) -> None:
@@ -519,7 +519,7 @@ def test_cancel_rejected_is_matched_by_the_seq_of_the_cancel(published, loopback
     published.read(2)
     assert refused == [NOT_LIVE]
     assert placed.state == "accepted"
-    assert not published._cancels_by_seq and not published._cancel_seqs
+    assert published.orders.cancels_pending == 0 and len(published.orders) == 1
 
 
 def test_extension_fields_track_an_order_of_another_session(client, loopback) -> None:
