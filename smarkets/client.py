@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections import deque
 from collections.abc import Iterable
 from typing import TypeVar
@@ -372,7 +371,7 @@ class Smarkets:
             self.flush()
         seq = payload.eto_payload.seq
         limit = self.session.settings.socket_timeout if timeout is None else timeout
-        deadline = time.monotonic() + limit
+        deadline = self.session.clock() + limit
         while True:
             for received in self._read(1, deadline):
                 ptype = received.type
@@ -444,21 +443,27 @@ class Smarkets:
 
     # -- reading -----------------------------------------------------------------------
 
-    def read(self, num: int = 1) -> list[seto_pb2.Payload]:
+    def read(self, num: int = 1, timeout: float | None = None) -> list[seto_pb2.Payload]:
         """Receive and dispatch ``num`` payloads; return them.
 
         Every payload dispatched counts, session-level or exchange
         (duplicates and gapfills are never dispatched, so never count).
-        Raises :class:`~smarkets.errors.SocketTimeout` when nothing arrives
-        within ``settings.socket_timeout``, and the
+        Without ``timeout``, raises :class:`~smarkets.errors.SocketTimeout` when nothing
+        arrives within ``settings.socket_timeout``; with ``timeout`` (seconds, 0 to poll),
+        returns what was dispatched when it passes, fewer than ``num`` or none.  Raises the
         :class:`~smarkets.errors.SessionEndedError` subclass for the reason when
         the server ends the session (after dispatching what came before the end).
         """
-        return self._read(num)
+        if timeout is None:
+            return self._read(num)
+        return self._read(num, self.session.clock() + max(timeout, 0.0), partial=True)
 
-    def _read(self, num: int, deadline: float | None = None) -> list[seto_pb2.Payload]:
-        """:meth:`read`; with a ``deadline`` (``time.monotonic()``), SocketTimeout once
-        it passes, however much else arrives meanwhile."""
+    def _read(
+        self, num: int, deadline: float | None = None, *, partial: bool = False
+    ) -> list[seto_pb2.Payload]:
+        """:meth:`read`; with a ``deadline`` (on ``session.clock``), SocketTimeout once
+        it passes, however much else arrives meanwhile (``partial``: what was dispatched
+        by then is returned instead)."""
         if num < 1:
             raise ValueError(f"num must be at least 1, not {num}")
         dispatched: list[seto_pb2.Payload] = []
@@ -476,6 +481,13 @@ class Smarkets:
             try:
                 if deadline is None:
                     received = self.session.read_events()
+                elif partial:
+                    left = deadline - self.session.clock()
+                    if left <= 0 and dispatched:
+                        return dispatched
+                    received = self.session.read_events(max(left, 0.0))
+                    if not received and left <= 0:
+                        return dispatched
                 else:
                     received = self.session.read_events(self._time_left(deadline))
             except SessionEndedError as exc:
@@ -487,7 +499,7 @@ class Smarkets:
 
     def _time_left(self, deadline: float) -> float:
         """Seconds until ``deadline``; SocketTimeout when it has passed."""
-        left = deadline - time.monotonic()
+        left = deadline - self.session.clock()
         if left <= 0:
             settings = self.session.settings
             raise SocketTimeout(

@@ -290,6 +290,12 @@ class Session:
         return core is not None and core.state is State.LOGGED_IN and self._socket.connected
 
     @property
+    def clock(self) -> Callable[[], float]:
+        """The clock the session's timers run on (:func:`time.monotonic` unless a test
+        gave another): what a caller's own deadlines should be measured with."""
+        return self._clock
+
+    @property
     def socket(self) -> SessionSocket:
         """The transport (for its :meth:`~smarkets.session_socket.SessionSocket.fileno`)."""
         return self._socket

@@ -39,7 +39,6 @@ from smarkets.errors import (
 )
 from smarkets.proto import seto_pb2
 from smarkets.protocol import ids
-from smarkets.session import Received
 from smarkets.units import amount_text, money_text, price_text
 
 __all__ = [
@@ -55,6 +54,9 @@ log = logging.getLogger("smarkets.watch")
 #: Erase the screen and hide the cursor (start); home the cursor (each frame).
 CLEAR, HOME, ERASE_LINE, ERASE_BELOW = "\x1b[2J", "\x1b[H", "\x1b[K", "\x1b[J"
 HIDE_CURSOR, SHOW_CURSOR = "\x1b[?25l", "\x1b[?25h"
+
+# read() as many payloads as arrive before its timeout.
+_READ_ALL = 1 << 30
 
 #: Pauses between attempts to resume a dropped connection, in seconds (the last repeats).
 RETRY_DELAYS = (0.5, 1.0, 2.0, 5.0, 10.0)
@@ -401,14 +403,11 @@ class Watch:
         while not self._stop:
             try:
                 wait = max(self.interval - (self.clock() - self._last_draw), 0.05)
-                events = session.read_events(timeout=min(wait, 0.25))
-                for event in events:
-                    if isinstance(event, Received):
-                        client.dispatch(event.payload)
+                # Whatever arrives until the next redraw is due, through the client's own
+                # dispatch (books, handlers, the session told what was processed).
+                client.read(_READ_ALL, timeout=min(wait, 0.25))
             except SessionEndedError as exc:
-                for event in exc.events:
-                    if isinstance(event, Received):
-                        client.dispatch(event.payload)
+                # What came before the end was dispatched by read().
                 if not exc.resumable and exc.by_peer:
                     self.error = str(exc)
                     break

@@ -262,6 +262,23 @@ def test_read_timeout(client) -> None:
         client.read()
 
 
+def test_read_with_a_timeout_returns_what_came_in_time(client, loopback, clock) -> None:
+    start = clock()
+    assert client.read(timeout=5.0) == []  # nothing came: no error
+    assert clock() - start >= 5.0  # it waited the whole time (on the session's clock)
+    assert client.read(3, timeout=0) == []  # a poll
+    seen: list[int] = []
+    client.add_handler("seto.market_state", lambda m: seen.append(m.market.low))
+    for n in range(2):
+        loopback.send(seto("market_state", market=U(n), state=seto_pb2.MARKET_STATUS_OPEN))
+    got = client.read(5, timeout=1.0)  # fewer than asked for: what there was
+    assert [p.market_state.market.low for p in got] == [0, 1] == seen
+    loopback.send(seto("market_state", market=U(7), state=seto_pb2.MARKET_STATUS_OPEN))
+    loopback.send(seto("market_state", market=U(8), state=seto_pb2.MARKET_STATUS_OPEN))
+    assert [p.market_state.market.low for p in client.read(1, timeout=1.0)] == [7]
+    assert [p.market_state.market.low for p in client.read(1, timeout=0)] == [8]  # kept
+
+
 def test_end_of_session_dispatches_what_came_before(client, loopback) -> None:
     names: list[str] = []
     client.add_global_handler(lambda name, payload: names.append(name))
