@@ -39,6 +39,7 @@ from smarkets.errors import (
 )
 from smarkets.proto import seto_pb2
 from smarkets.protocol import ids
+from smarkets.reconnect import ReconnectPolicy
 from smarkets.units import amount_text, money_text, price_text
 
 __all__ = [
@@ -58,8 +59,9 @@ HIDE_CURSOR, SHOW_CURSOR = "\x1b[?25l", "\x1b[?25h"
 # read() as many payloads as arrive before its timeout.
 _READ_ALL = 1 << 30
 
-#: Pauses between attempts to resume a dropped connection, in seconds (the last repeats).
-RETRY_DELAYS = (0.5, 1.0, 2.0, 5.0, 10.0)
+#: How the watch tries again after a failed connection or login: 0.5 s, then twice as long
+#: each time up to 10 s, for ever (the session's own reconnect policy, the one schedule).
+RETRY = ReconnectPolicy(max_attempts=None, initial_delay=0.5, max_delay=10.0, jitter=0.0)
 
 # Least widths of the columns, so that the table does not jump about as prices change.
 _MIN_WIDTHS = (16, 7, 9, 7, 9, 18, 10)
@@ -298,8 +300,8 @@ class Watch:
             except SessionEndedError as exc:
                 # Not resumable (the session expired, ...): the next login starts a new one.
                 reason = str(exc)
-            delay = RETRY_DELAYS[min(attempt, len(RETRY_DELAYS) - 1)]
             attempt += 1
+            delay = RETRY.delay(attempt)
             self._set_status(f"connection failed ({reason}); retrying in {delay:g}s")
             self._sleep(delay)
             resuming = True
