@@ -30,6 +30,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from smarkets.errors import Error
 from smarkets.sandbox.cli import CA_LINE, CATALOGUE_AT, LISTENING
 from smarkets.sandbox.exchange.accounts_file import DEFAULT_ACCOUNTS
 from smarkets.sandbox.server import Balance
@@ -50,11 +51,11 @@ STOP_TIMEOUT = 10.0
 _EOF = object()
 
 
-class SandboxStartError(RuntimeError):
+class SandboxStartError(Error, RuntimeError):
     """The sandbox process did not start; the message includes its log."""
 
 
-class SandboxAdminError(RuntimeError):
+class SandboxAdminError(Error, RuntimeError):
     """An admin command was refused (the sandbox answered ``error ...``)."""
 
 

@@ -1,9 +1,9 @@
-"""The sandbox server's session handling and routing, in memory (fake transports, no sockets).
+"""The sandbox server through its asyncio shell, in memory (fake transports, no sockets).
 
 Each test runs an asyncio loop (timers are real, but short) and drives
-:class:`smarkets.sandbox.server.Connection` objects directly: a client-side
-:class:`SessionCore` writes frames into ``data_received`` and reads back what the server wrote
-to its fake transport.
+:class:`smarkets.sandbox.server.StreamProtocol` objects directly: a client-side
+:class:`smarkets.protocol.Connection` writes its bytes into ``data_received`` and reads back
+what the server wrote to its fake transport.
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ import pytest
 
 from smarkets.proto import eto_pb2, seto_pb2
 from smarkets.protocol import (
+    Connection,
     LoggedIn,
     Received,
     Role,
-    SessionCore,
     SessionEnded,
     SessionState,
     is_session_level,
@@ -29,7 +29,7 @@ from smarkets.protocol import (
 from smarkets.protocol.framing import FrameDecoder, encode_frame
 from smarkets.sandbox.exchange import Exchange, ToAccount, ToMarket
 from smarkets.sandbox.exchange.markets_file import default_markets
-from smarkets.sandbox.server import Connection, SandboxServer, ServerConfig, TokenBucket
+from smarkets.sandbox.server import SandboxServer, ServerConfig, StreamProtocol
 from smarkets.sandbox.server.credentials import CredentialStore
 
 Payload = seto_pb2.Payload
@@ -47,7 +47,7 @@ class FakeTransport(asyncio.Transport):
 
     _count = 0
 
-    def __init__(self, protocol: Connection) -> None:
+    def __init__(self, protocol: StreamProtocol) -> None:
         super().__init__()
         FakeTransport._count += 1
         self.protocol = protocol
@@ -95,16 +95,15 @@ class FakeTransport(asyncio.Transport):
 
 
 class Client:
-    """A client session core wired to a server Connection through a FakeTransport."""
+    """A client connection wired to a server StreamProtocol through a FakeTransport."""
 
     def __init__(self, server: SandboxServer, state: SessionState | None = None) -> None:
         self.server = server
         self.loop = asyncio.get_running_loop()
-        self.conn = Connection(server)
+        self.conn = StreamProtocol(server)
         self.transport = FakeTransport(self.conn)
         self.conn.connection_made(self.transport)
-        self.core = SessionCore(Role.CLIENT, state, now=self.loop.time())
-        self.decoder = FrameDecoder()
+        self.core = Connection(Role.CLIENT, state, now=self.loop.time())
         self.events: list[Any] = []
         self.received: list[Payload] = []
 
@@ -113,7 +112,7 @@ class Client:
         return self.core.session
 
     def _write(self) -> None:
-        data = b"".join(encode_frame(p) for p in self.core.payloads_to_send())
+        data = self.core.data_to_send()
         if data:
             self.conn.data_received(data)
 
@@ -121,8 +120,7 @@ class Client:
         """Take what the server wrote and feed it to the client core."""
         data = bytes(self.transport.buffer)
         self.transport.buffer.clear()
-        frames = self.decoder.feed(data)
-        events = self.core.receive_payloads(frames, self.loop.time()) if frames else []
+        events = self.core.receive_data(data, self.loop.time()) if data else []
         for event in events:
             if isinstance(event, Received):
                 self.received.append(event.payload)
@@ -510,7 +508,7 @@ def test_ioc_remainder_and_cancel_go_to_the_placing_session() -> None:
         bob.read()
         (bob_cancelled,) = bob.app(seto_pb2.PAYLOAD_ORDER_CANCELLED)
         assert bob_cancelled.order_cancelled.seq == seq
-        assert server._order_owner == {}  # filled and cancelled orders are forgotten
+        assert server.registry.order_owner == {}  # filled and cancelled orders are forgotten
 
     run(main)
 
@@ -562,7 +560,7 @@ def test_unsubscribe_stops_market_data() -> None:
         alice.read()
         states = [p.market_state.state for p in alice.app(seto_pb2.PAYLOAD_MARKET_STATE)]
         assert states == [seto_pb2.MARKET_STATUS_HALTED]
-        assert server._subscribers == {}
+        assert server.registry.subscribers == {}
 
     run(main)
 
@@ -582,35 +580,35 @@ def test_targets_rules() -> None:
         accepted = Payload(type=seto_pb2.PAYLOAD_ORDER_ACCEPTED)
         accepted.order_accepted.seq = 5
         accepted.order_accepted.order.low = 42
-        assert server.targets(aid, accepted, a) == [a]
-        assert server._order_owner[42] is a
+        assert server.router.targets(aid, accepted, a) == [a]
+        assert server.registry.order_owner[42] is a
         # a reply for another account than the requester's is not delivered
-        assert server.targets(bid, accepted, a) == []
+        assert server.router.targets(bid, accepted, a) == []
         executed = Payload(type=seto_pb2.PAYLOAD_ORDER_EXECUTED)
         executed.order_executed.order.low = 42
         executed.order_executed.price = 5000
         executed.order_executed.quantity = 1000
         executed.order_executed.remaining = 1000
-        assert server.targets(aid, executed, b) == [a]  # placed by a, filled by b's request
-        assert server.targets(aid, executed, None) == [a]
+        assert server.router.targets(aid, executed, b) == [a]  # placed by a, filled by b's request
+        assert server.router.targets(aid, executed, None) == [a]
         state = Payload(type=seto_pb2.PAYLOAD_ACCOUNT_STATE)
         state.account_state.account.low = aid
-        assert server.targets(aid, state, None) == [a]
+        assert server.router.targets(aid, state, None) == [a]
         state.account_state.seq = 9
-        assert server.targets(aid, state, a) == [a]
-        assert server.targets(aid, state, None) == []
+        assert server.router.targets(aid, state, a) == [a]
+        assert server.router.targets(aid, state, None) == []
         cancelled = Payload(type=seto_pb2.PAYLOAD_ORDER_CANCELLED)
         cancelled.order_cancelled.order.low = 42
-        assert server.targets(aid, cancelled, None) == [a]
-        assert 42 not in server._order_owner
+        assert server.router.targets(aid, cancelled, None) == [a]
+        assert 42 not in server.registry.order_owner
         # An order no live or parked session placed (its session ended): every session of
         # the account gets its news.
-        assert server.targets(aid, cancelled, None) == [a]
-        assert server.targets(aid, executed, b) == [a]
+        assert server.router.targets(aid, cancelled, None) == [a]
+        assert server.router.targets(aid, executed, b) == [a]
         # An account with no session at all: nobody.
         carol = server.exchange.account_id("carol")
-        assert server.targets(carol, executed, b) == []
-        assert server.targets(carol, cancelled, None) == []
+        assert server.router.targets(carol, executed, b) == []
+        assert server.router.targets(carol, cancelled, None) == []
 
     run(main)
 
@@ -665,7 +663,7 @@ def test_news_of_an_order_whose_session_ended_goes_to_the_accounts_sessions() ->
             if p.type in (seto_pb2.PAYLOAD_ORDER_EXECUTED, seto_pb2.PAYLOAD_ORDER_CANCELLED)
         ]
         assert news == [seto_pb2.PAYLOAD_ORDER_EXECUTED] + [seto_pb2.PAYLOAD_ORDER_CANCELLED] * 2
-        assert server._order_owner == {}
+        assert server.registry.order_owner == {}
 
     run(main)
 
@@ -744,8 +742,8 @@ def test_resume_replays_exactly_what_was_missed() -> None:
         # the connection drops; what bob does meanwhile is kept for alice
         alice.transport.abort()
         await settle_loop()
-        session = server._sessions[state.session_id or ""]
-        assert session.connection is None
+        session = server.registry.sessions[state.session_id or ""]
+        assert session.stream is None
         bob.send(order(M1, 3, seto_pb2.SIDE_SELL, 2000, 20_000))
         bob.send(order(M1, 1, seto_pb2.SIDE_SELL, 7000, 10_000))
         carol.read()
@@ -784,8 +782,8 @@ def test_resume_while_connected_closes_the_old_connection() -> None:
         assert alice.transport.aborted
         assert alice.transport.buffer == b""  # no logout sent on the old one
         await settle_loop()
-        session = server._sessions[alice.state.session_id or ""]
-        assert session.connection is again.conn  # the old one's loss does not park it
+        session = server.registry.sessions[alice.state.session_id or ""]
+        assert session.stream is again.conn  # the old one's loss does not park it
         again.send(request(seto_pb2.PAYLOAD_ACCOUNT_STATE_REQUEST))
         again.read()
         assert again.app(seto_pb2.PAYLOAD_ACCOUNT_STATE)
@@ -803,7 +801,7 @@ def test_logout_forgets_the_session() -> None:
         events = alice.read()
         assert any(isinstance(e, SessionEnded) for e in events)
         assert alice.transport.closing
-        assert server.session_count() == 0 and server._subscribers == {}
+        assert server.session_count() == 0 and server.registry.subscribers == {}
         again = Client(server, SessionState(session_id=alice.state.session_id))
         assert again.login().reason == eto_pb2.LOGOUT_UNKNOWN_SESSION
 
@@ -841,9 +839,9 @@ def test_heartbeat_timeout_parks_the_session() -> None:
         # the parked session still takes what is sent to it
         bob = Client(server)
         bob.login("bob", "bob-pw")
-        alice_session = server._sessions[alice.state.session_id or ""]
+        alice_session = server.registry.sessions[alice.state.session_id or ""]
         alice_session.markets.add(M1)
-        server._subscribers.setdefault(M1, {})[alice_session] = None
+        server.registry.subscribers.setdefault(M1, {})[alice_session] = None
         outseq = alice_session.state.outseq
         bob.send(order(M1, 1, seto_pb2.SIDE_BUY, 1000, 10_000))
         assert alice_session.state.outseq == outseq + 1
@@ -907,14 +905,6 @@ def test_exception_in_one_session_leaves_others_alone(monkeypatch: pytest.Monkey
 
 
 # -- throttling ------------------------------------------------------------------------------
-
-
-def test_token_bucket() -> None:
-    bucket = TokenBucket(rate=10, burst=5, now=0.0)
-    assert all(bucket.take(1, 0.0) for _ in range(5))
-    assert not bucket.take(1, 0.0)
-    assert bucket.time_until(0.0) == pytest.approx(0.1)
-    assert bucket.refill(1.0) == 5  # capped at the burst
 
 
 def test_throttle_notice_once_and_backpressure_without_loss() -> None:
@@ -1017,7 +1007,7 @@ def test_routing_tolerates_market_data_for_nobody() -> None:
         payload = Payload(type=seto_pb2.PAYLOAD_MARKET_STATE)
         payload.market_state.market.low = 1
         payload.market_state.state = seto_pb2.MARKET_STATUS_HALTED
-        server.route([(ToMarket(1), payload), (ToAccount(1), payload)], None)
+        server.router.route([(ToMarket(1), payload), (ToAccount(1), payload)], None, 0.0)
 
     run(main)
 
@@ -1029,7 +1019,7 @@ def test_resume_asks_the_client_for_what_the_server_missed() -> None:
         alice.login()
         # an order leaves the client but never reaches the server: the connection drops
         alice.core.send(order(M1, 1, seto_pb2.SIDE_BUY, 3000, 10_000), alice.loop.time())
-        alice.core.payloads_to_send()
+        alice.core.data_to_send()
         alice.transport.abort()
         await settle_loop()
         assert not server.exchange.orders_for_account(1).orders_for_account.markets

@@ -14,7 +14,7 @@ from google.protobuf.message import Message
 
 from smarkets.proto import eto_pb2, seto_pb2
 from smarkets.protocol import LoggedIn, SessionEnded
-from smarkets.protocol.framing import encode_frame
+from smarkets.protocol.framing import FrameDecoder, encode_frame
 
 from .test_server import M1, M2, Client, Payload, make_server, order, request, run, subscribe
 
@@ -249,7 +249,7 @@ def test_a_bad_login_frame_gets_a_logout_too() -> None:
         client = Client(server)
         client.conn.data_received(encode_frame(raw_payload(1, 77)))
         assert client.transport.closing
-        frames = client.decoder.feed(bytes(client.transport.buffer))
+        frames = FrameDecoder().feed(bytes(client.transport.buffer))
         (logout,) = [Payload.FromString(f) for f in frames]
         assert logout.eto_payload.type == eto_pb2.PAYLOAD_LOGOUT
         assert logout.eto_payload.logout.reason == eto_pb2.LOGOUT_NONE
@@ -424,8 +424,11 @@ def test_max_order_quantity_setting() -> None:
     from smarkets.sandbox.server import ServerConfig
 
     assert ServerConfig().max_order_quantity == 500_000_000
-    with pytest.raises(ValueError, match="max_order_quantity must be <= 4294967295"):
+    # The exchange's own check (one home): a uint32 on the wire.
+    with pytest.raises(ValueError, match="max_order_quantity must be >= 1000 and <= 4294967295"):
         ServerConfig(max_order_quantity=1 << 32)
+    with pytest.raises(ValueError, match="max_order_quantity must be >= 1000"):
+        ServerConfig(max_order_quantity=999)
     server = make_server(max_order_quantity=20_000)
     assert server.config.max_order_quantity == 20_000
     assert make_server_default_quantity() == 500_000_000
