@@ -18,18 +18,21 @@ read no clock, under a thin asyncio shell:
 * :mod:`~smarkets.sandbox.server.throttle`: each session's budget of requests
   (:class:`Throttle`, :class:`TokenBucket`);
 * :mod:`~smarkets.sandbox.server.requests`: what each request does (:class:`Requests`);
-* :mod:`~smarkets.sandbox.server.downtime`: downtime announced and in force;
+* :mod:`~smarkets.sandbox.server.admin` and :mod:`~smarkets.sandbox.server.downtime`: what
+  the operator may do (:class:`Administration`), and downtime announced and in force;
 * :mod:`~smarkets.sandbox.server.config`: the settings (:class:`ServerConfig`);
 * the shell: :mod:`~smarkets.sandbox.server.stream` (:class:`StreamProtocol`, one client
   connection around a :class:`smarkets.protocol.Connection`, its errors handled in one
-  place), :mod:`~smarkets.sandbox.server.app` (:class:`SandboxServer`: the listening
-  socket, the parts put together, administration) and
+  place; its small parts in :mod:`~smarkets.sandbox.server.transport`),
+  :mod:`~smarkets.sandbox.server.app` (:class:`SandboxServer`: the listening socket, the
+  parts put together) and
   :mod:`~smarkets.sandbox.server.catalogue_http` (the listings over HTTP).
 
 The names most callers need are importable from ``smarkets.sandbox.server`` directly.
 """
 
-from smarkets.sandbox.server.app import Balance, SandboxServer
+from smarkets.sandbox.server.admin import Administration, Balance
+from smarkets.sandbox.server.app import SandboxServer
 from smarkets.sandbox.server.config import ServerConfig
 from smarkets.sandbox.server.login import LoginGate
 from smarkets.sandbox.server.requests import Requests
@@ -43,6 +46,7 @@ from smarkets.sandbox.server.throttle import Throttle, TokenBucket
 Connection = StreamProtocol
 
 __all__ = [
+    "Administration",
     "Balance",
     "LoginGate",
     "Requests",

@@ -1,28 +1,26 @@
-"""The sandbox server: the listening socket, the parts put together, and administration.
+"""The sandbox server: the listening socket and the parts put together.
 
 :class:`SandboxServer` builds the plain objects of :mod:`smarkets.sandbox.server` around an
 :class:`~smarkets.sandbox.exchange.engine.Exchange`, listens (each connection a
 :class:`~smarkets.sandbox.server.stream.StreamProtocol`), serves the catalogue over HTTP,
-runs the bots, and offers the administration the admin console drives.
+runs the bots, checks passwords on worker threads, and writes out, after each event, what
+every connection touched has to send. Its administration methods are
+:class:`~smarkets.sandbox.server.admin.Administration`'s.
 """
 
 from __future__ import annotations
 
 import asyncio
-import datetime
 import logging
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any
 
 from smarkets.proto import eto_pb2, seto_pb2
 from smarkets.protocol import State
-from smarkets.protocol.ids import to_int
 from smarkets.sandbox.exchange import Exchange, Output
 from smarkets.sandbox.exchange.bots import BotFleet
-from smarkets.sandbox.exchange.catalogue import Catalogue, EventSpec, MarketSpec
-from smarkets.sandbox.exchange.markets_file import parse_event, parse_market
+from smarkets.sandbox.server.admin import Administration
 from smarkets.sandbox.server.catalogue_http import CatalogueHttpServer
 from smarkets.sandbox.server.config import ServerConfig
 from smarkets.sandbox.server.credentials import CredentialStore
@@ -33,22 +31,12 @@ from smarkets.sandbox.server.routing import Router
 from smarkets.sandbox.server.sessions import ServerSession, SessionRegistry
 from smarkets.sandbox.server.stream import StreamProtocol
 
-__all__ = ["Balance", "SandboxServer"]
+__all__ = ["SandboxServer"]
 
 _log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class Balance:
-    """An account's money, in 1/10,000 units (see ``seto.AccountState``)."""
-
-    cash: int
-    exposure: int
-    available: int
-    staked: int
-
-
-class SandboxServer:
+class SandboxServer(Administration):
     """The sandbox exchange server: sessions, routing, bots, and administration.
 
     Build it around an :class:`~smarkets.sandbox.exchange.engine.Exchange` (one is made from
@@ -88,7 +76,7 @@ class SandboxServer:
         #: Who receives what.
         self.router = Router(self.registry)
         #: Who may log in, and what a login is given.
-        self.gate = LoginGate(config, self.registry, exchange.account_id)
+        self.gate = LoginGate(config, self.registry, self.credentials, exchange.account_id)
         #: The catalogue over HTTP (started by :meth:`start`).
         self.catalogue_http = CatalogueHttpServer(
             exchange.catalogue,
@@ -201,25 +189,14 @@ class SandboxServer:
 
     def connection_made(self, stream: StreamProtocol) -> bool:
         """Count a new connection in (False: it was closed at once)."""
-        if self.closing:
-            stream.close(abort=True)
-            return False
-        self._connections.add(stream)
-        stream.admission = admission = self.gate.connection_opened(len(self._connections))
-        if admission is Admission.ADMITTED:
-            _log.debug("%s: connected", stream.peer)
-            return True
-        if admission is Admission.ABORT:
-            # Even the connections waiting to be refused are too many: no word.
-            _log.warning("%s: too many connections: aborted", stream.peer)
-            stream.close(abort=True)
-            return False
-        _log.warning(
-            "%s: %d connections open, the most allowed: its login will be refused",
-            stream.peer,
-            self.gate.admitted,
-        )
-        return True
+        if not self.closing:
+            self._connections.add(stream)
+            count = len(self._connections)
+            stream.admission = self.gate.connection_opened(stream.peer, count)
+            if stream.admission is not Admission.ABORT:
+                return True
+        stream.close(abort=True)
+        return False
 
     def connection_lost(self, stream: StreamProtocol) -> None:
         """Count a connection out."""
@@ -299,106 +276,9 @@ class SandboxServer:
         finally:
             self.flush()
 
-    # -- administration -------------------------------------------------------------------
-
-    @property
-    def catalogue(self) -> Catalogue:
-        """What the listings show (events, markets, contracts): the exchange's catalogue;
-        :meth:`add_market` and :meth:`add_events` add to it."""
-        return self.exchange.catalogue
-
-    def add_account(self, name: str, password: str, balance: int) -> int:
-        """Open an account that can log in with ``password``; return its account id."""
-        self.credentials.add(name, password)  # checks the name and password
-        try:
-            return self.exchange.add_account(name, balance)
-        except (TypeError, ValueError):
-            # The exchange refused (e.g. a bad balance or a bot's name): nothing half-made.
-            self.credentials.remove(name)
-            raise
-
-    def add_events(self, events: Iterable[EventSpec | dict[str, Any]]) -> None:
-        """Describe events for the listings (:class:`EventSpec` or markets-file objects):
-        the markets added after may name them by ``event_id``."""
-        self.catalogue.add_events(
-            event if isinstance(event, EventSpec) else parse_event(event) for event in events
-        )
-
-    def open_catalogue(self, catalogue: Catalogue) -> None:
-        """Add the events and open the markets of ``catalogue`` (a markets file's)."""
-        self.add_events(catalogue.events.values())
-        for spec in catalogue.markets.values():
-            self.add_market(spec)
-
-    def add_market(self, market: MarketSpec | dict[str, Any]) -> MarketSpec:
-        """Open a market (a :class:`MarketSpec` or a markets-file object); bots trade it too."""
-        spec = market if isinstance(market, MarketSpec) else parse_market(market)
-        spec = self.exchange.open_market(spec)
-        if self._bots is not None:
-            self._bots.add_market(spec.id, spec.contract_ids())
-        return spec
-
-    def halt(self, market: int | str) -> None:
-        """Halt a market: its resting orders cancelled (MARKET_HALTED), new orders refused."""
-        self._route(self.exchange.halt(to_int(market, "market")))
-
-    def reopen(self, market: int | str) -> None:
-        """Reopen a halted market; subscribers are told."""
-        self._route(self.exchange.reopen(to_int(market, "market")))
-
-    def settle(self, market: int | str, winner: int | str) -> None:
-        """Settle a market with ``winner`` (a contract id): orders cancelled, stakes paid."""
-        self._route(self.exchange.settle(to_int(market, "market"), to_int(winner, "contract")))
-
-    def balance(self, name: str) -> Balance:
-        """An account's money: cash, exposure, available, staked (1/10,000 units)."""
-        return Balance(*self.exchange.balance(self.exchange.account_id(name)))
-
-    def suspend(self, name: str) -> None:
-        """Suspend an account: its orders are rejected ACCOUNT_SUSPENDED until unsuspended."""
-        self.exchange.suspend(name)
-
-    def unsuspend(self, name: str) -> None:
-        """Let a suspended account place orders again."""
-        self.exchange.unsuspend(name)
-
     def session_count(self) -> int:
         """How many sessions are live or parked."""
         return len(self.registry)
-
-    # -- downtime -------------------------------------------------------------------------
-
-    def downtime_connection(self, seconds: float, description: str = "") -> datetime.datetime:
-        """Announce that every connection closes in ``seconds``; return the UTC start.
-
-        Every session is sent an eto downtime_alert CONNECTION (the start, to the minute,
-        and ``description``). When it starts, every session is logged out (LOGOUT
-        ``DOWNTIME``, not resumable) and logins are refused with LOGOUT ``DOWNTIME`` until
-        :meth:`downtime_resumed`. A downtime announced before is replaced.
-        """
-        return self._downtime.connection(seconds, description)
-
-    def downtime_orders(self, seconds: float, description: str = "") -> datetime.datetime:
-        """Announce that order creation stops in ``seconds``; return the UTC start.
-
-        Every session is sent a seto downtime_alert ORDER_CREATE and an eto downtime_alert
-        FUNCTIONALITY (the start and ``description``). From the start, order_create is
-        rejected SERVICE_TEMPORARILY_UNAVAILABLE until :meth:`downtime_resumed`.
-        """
-        return self._downtime.orders(seconds, description)
-
-    def downtime_cancel(self) -> None:
-        """Drop the downtime announced (eto downtime_alert CANCELLED to every session)."""
-        self._downtime.cancel()
-
-    def downtime_resumed(self) -> None:
-        """End any downtime: logins and orders accepted again (eto SERVICE_RESUMED to all)."""
-        self._downtime.resumed()
-
-    @property
-    def downtime(self) -> str | None:
-        """The downtime in force: ``"connection"``, ``"orders"`` or None."""
-        return self._downtime.state
 
     # -- bots -----------------------------------------------------------------------------
 

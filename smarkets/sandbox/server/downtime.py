@@ -89,12 +89,23 @@ class Downtime:
         return None
 
     def connection(self, seconds: float, description: str = "") -> datetime.datetime:
-        """Announce that every connection closes in ``seconds``; return the UTC start."""
+        """Announce that every connection closes in ``seconds``; return the UTC start.
+
+        Every session is sent an eto downtime_alert CONNECTION (the start, to the minute,
+        and ``description``). When it starts, every session is logged out (LOGOUT
+        ``DOWNTIME``, not resumable) and logins are refused with LOGOUT ``DOWNTIME`` until
+        :meth:`resumed`. A downtime announced before is replaced.
+        """
         kind = eto_pb2.DOWNTIME_ALERT_CONNECTION
         return self._schedule(seconds, description, kind, self._connection_starts)
 
     def orders(self, seconds: float, description: str = "") -> datetime.datetime:
-        """Announce that order creation stops in ``seconds``; return the UTC start."""
+        """Announce that order creation stops in ``seconds``; return the UTC start.
+
+        Every session is sent a seto downtime_alert ORDER_CREATE and an eto downtime_alert
+        FUNCTIONALITY (the start and ``description``). From the start, order_create is
+        rejected SERVICE_TEMPORARILY_UNAVAILABLE until :meth:`resumed`.
+        """
         self._check(seconds)
         alert = Payload(type=seto_pb2.PAYLOAD_DOWNTIME_ALERT)
         alert.downtime_alert.type = seto_pb2.DOWNTIME_ALERT_ORDER_CREATE

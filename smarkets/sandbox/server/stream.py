@@ -36,9 +36,8 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import socket
 from collections.abc import Callable, Iterable
-from typing import Any, Protocol
+from typing import Any
 
 from smarkets.errors import RemoteProtocolError
 from smarkets.proto import eto_pb2, seto_pb2
@@ -54,14 +53,17 @@ from smarkets.protocol import (
     logout_reason_name,
 )
 from smarkets.protocol.payloads import classify_bad_frames
-from smarkets.sandbox.server.config import ServerConfig
-from smarkets.sandbox.server.credentials import CredentialStore
-from smarkets.sandbox.server.login import Admission, LoginGate
-from smarkets.sandbox.server.requests import Requests
-from smarkets.sandbox.server.routing import Router
-from smarkets.sandbox.server.sessions import ServerSession, SessionRegistry
+from smarkets.sandbox.server.login import Admission
+from smarkets.sandbox.server.sessions import ServerSession
+from smarkets.sandbox.server.transport import (
+    LastBatch,
+    OutputLimit,
+    StreamHost,
+    Timer,
+    tune,
+)
 
-__all__ = ["StreamHost", "StreamProtocol"]
+__all__ = ["StreamProtocol"]
 
 _log = logging.getLogger(__name__)
 
@@ -69,79 +71,34 @@ _PAYLOAD_ETO = seto_pb2.PAYLOAD_ETO
 _ETO_REPLAY = eto_pb2.PAYLOAD_REPLAY
 
 
-class StreamHost(Protocol):
-    """What a :class:`StreamProtocol` needs of its server (a
-    :class:`~smarkets.sandbox.server.app.SandboxServer`)."""
-
-    config: ServerConfig
-    credentials: CredentialStore
-    registry: SessionRegistry
-    router: Router
-    gate: LoginGate
-    requests: Requests
-    closing: bool
-
-    @property
-    def loop(self) -> asyncio.AbstractEventLoop:
-        """The event loop."""
-
-    def connection_made(self, stream: StreamProtocol) -> bool:
-        """Count a new connection in (False: it was closed at once)."""
-
-    def connection_lost(self, stream: StreamProtocol) -> None:
-        """Count a connection out."""
-
-    def check_password(self, username: str, password: str) -> asyncio.Future[bool]:
-        """Check a password off the event loop."""
-
-    def park(self, session: ServerSession) -> None:
-        """Keep a session whose connection went."""
-
-    def flush(self) -> None:
-        """Write out what every connection touched has to send."""
-
-
-class _LastBatch:
-    """The connection's :class:`~smarkets.protocol.connection.PayloadTap`: it keeps the
-    frames of the read being taken, so that a batch refused can be told why
-    (:func:`~smarkets.protocol.payloads.classify_bad_frames`)."""
-
-    __slots__ = ("frames",)
-
-    def __init__(self) -> None:
-        self.frames: list[bytes] = []
-
-    def record_in(self, payloads: list[bytes]) -> None:
-        self.frames = payloads
-
-    def record_out(self, payloads: list[bytes], inseq: int | None = None) -> None:
-        pass
-
-
 class StreamProtocol(asyncio.Protocol):
     """One client connection: bytes in and out of a server :class:`Connection`.
 
     ``core`` is the connection's :class:`smarkets.protocol.Connection`; ``session`` the
     :class:`~smarkets.sandbox.server.sessions.ServerSession` it serves once logged in.
+
+    Longer than most classes here (about 350 lines, half of them documentation) because it
+    is the one place where every callback asyncio makes for a connection, and every timer
+    of it, lands: reading, writing, flow control, the core's events and the errors of all of
+    them (:meth:`guard`). What is decided is decided elsewhere, in plain objects; what is
+    left is the order in which a connection's things happen, which reads best in one class.
     """
 
     def __init__(self, server: StreamHost) -> None:
         self.server = server
         self.transport: asyncio.Transport | None = None
         self.peer = "?"
-        self._batch = _LastBatch()
+        self._batch = LastBatch()
         self.core: Connection | None = None
         self.session: ServerSession | None = None
         self.closed = False
         #: How the login gate took the connection (None until it is made).
         self.admission: Admission | None = None
-        #: A replay was asked for since the last flush (see :meth:`write_out`).
-        self.replayed = False
-        #: Unsent bytes of a replay, allowed on top of ``max_write_buffer`` until drained.
-        self.allowance = 0
-        self._timer: asyncio.TimerHandle | None = None
-        self._timer_when = 0.0
-        self._resume: asyncio.TimerHandle | None = None
+        self._output = OutputLimit(server.config.max_write_buffer)
+        #: Ticks the core at its next deadline.
+        self._timer = Timer(server, self._on_timer)
+        #: Resumes reading when a throttle's pause is over.
+        self._resume = Timer(server, self._on_resume)
         # Why reading is paused ("login", "throttle", "output"); read while it is empty.
         self._held: set[str] = set()
 
@@ -160,15 +117,7 @@ class StreamProtocol(asyncio.Protocol):
             self.peer = str(peer)
         server = self.server
         config = server.config
-        sock = transport.get_extra_info("socket")
-        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
-            try:
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                if config.socket_send_buffer:
-                    size = config.socket_send_buffer
-                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, size)
-            except OSError:  # pragma: no cover - the socket is already gone
-                pass
+        tune(transport, config)
         self.core = Connection(
             Role.SERVER,
             now=server.loop.time(),
@@ -296,7 +245,7 @@ class StreamProtocol(asyncio.Protocol):
                     continue
                 payload = event.payload
                 if payload.type == _PAYLOAD_ETO and payload.eto_payload.type == _ETO_REPLAY:
-                    self.replayed = True  # it may write much at once (see write_out)
+                    self._output.replayed = True  # it may write much at once
                 logout = handle(session, payload, now)
                 if logout is not None:
                     self.abort_session(*logout)
@@ -312,34 +261,20 @@ class StreamProtocol(asyncio.Protocol):
     def _login_requested(self, event: LoginRequested) -> None:
         """Screen a login, then check its password (on a worker thread) and answer it."""
         server = self.server
-        gate = server.gate
-        login = event.payload.login
-        username = login.username if login.HasField("username") else ""
-        password = login.password if login.HasField("password") else ""
-        refusal = gate.refusal(self.admission)
-        if refusal is not None:
-            reason, why = refusal
-            _log.info("%s: login refused: %s", self.peer, why)
-            self._refuse_login(reason)
-            return
-        if not isinstance(username, str) or not isinstance(password, str) or not username:
-            # upb hands back bytes for a string that is not valid UTF-8: no account has it.
-            self._answer_login(event, "", verified=False)
-            return
-        if gate.checks_inline:
-            self._answer_login(event, username, server.credentials.verify(username, password))
-            return
-        if not gate.reserve(server.closing):
-            _log.warning(
-                "%s: login refused: %d logins are being checked already", self.peer, gate.pending
-            )
-            self._refuse_login(eto_pb2.LOGOUT_SERVICE_TEMPORARILY_UNAVAILABLE)
-            return
-        self.hold_reading("login")  # nothing more is taken until the login is decided
-        future = server.check_password(username, password)
-        future.add_done_callback(functools.partial(self._login_checked, event, username))
+        core = self.core
+        assert core is not None
+        screening = server.gate.screen(self.peer, self.admission, event, server.closing)
+        if screening.reason:
+            self.handle_events(core.refuse_login(screening.reason, server.loop.time()))
+        elif screening.verified is not None:
+            self._answer_login(event, screening.verified)
+        else:
+            self.hold_reading("login")  # nothing more is taken until the login is decided
+            login = event.payload.login
+            future = server.check_password(login.username, login.password)
+            future.add_done_callback(functools.partial(self._login_checked, event))
 
-    def _login_checked(self, event: LoginRequested, username: str, future: Any) -> None:
+    def _login_checked(self, event: LoginRequested, future: Any) -> None:
         """On the loop, once a worker has checked a login's password: answer the login."""
         self.server.gate.release()
         if future.cancelled():
@@ -351,48 +286,21 @@ class StreamProtocol(asyncio.Protocol):
         core = self.core
         if self.closed or core is None or core.state is not State.LOGGING_IN:
             return  # the connection went away, or its login timed out meanwhile
-        self.guard("answering the login", self._after_check, event, username, verified)
+        self.guard("answering the login", self._after_check, event, verified)
         self.server.flush()
 
-    def _after_check(self, event: LoginRequested, username: str, verified: bool) -> None:
-        self._answer_login(event, username, verified)
+    def _after_check(self, event: LoginRequested, verified: bool) -> None:
+        self._answer_login(event, verified)
         self.flush()
         self.release_reading("login")
         if not self.closed:
             self._check_throttle()
 
-    def _refuse_login(self, reason: int) -> None:
+    def _answer_login(self, event: LoginRequested, verified: bool) -> None:
         core = self.core
         assert core is not None
-        self.handle_events(core.refuse_login(reason, self.server.loop.time()))
-
-    def _answer_login(self, event: LoginRequested, username: str, verified: bool) -> None:
-        """Answer a login whose password has been checked (``verified``: it is right)."""
-        core = self.core
-        assert core is not None
-        server = self.server
-        now = server.loop.time()
-        login = event.payload.login
-        requested = login.extensions if login.HasField("extensions") else 0
-        decision = server.gate.decide(username, verified, event.session_id, requested, now)
-        _log.info("%s: %s", self.peer, decision.why)
-        session = decision.session
-        if session is None:
-            self.handle_events(core.refuse_login(decision.reason, now))
-            return
-        old = session.stream
-        if old is not None and old is not self:
-            _log.info(
-                "%s: session %s resumed elsewhere: closing its old connection %s",
-                self.peer,
-                session.session_id,
-                old.peer,
-            )
-            old.displaced()
-        server.registry.attach(session, self, core)
-        self.session = session
-        # The grant is the session's, fixed when it was created (see login.py).
-        self.handle_events(core.accept_login(session.state, now, extensions=session.extensions))
+        now = self.server.loop.time()
+        self.handle_events(self.server.gate.answer(self, core, event, verified, now))
 
     def _ended(self, event: SessionEnded) -> None:
         reason = logout_reason_name(event.reason)
@@ -440,14 +348,12 @@ class StreamProtocol(asyncio.Protocol):
     def drop(self) -> None:
         """Close the connection at once; its session (if any) is parked, still resumable."""
         session = self.session
-        self.session = None
-        self.server.router.dirty.pop(self, None)
-        self.close(abort=True)
+        self.displaced()
         if session is not None and session.stream is self:
             self.server.park(session)
 
     def displaced(self) -> None:
-        """Its session resumed on another connection: closed at once, without a logout."""
+        """Close the connection at once, forgetting its session (resumed elsewhere)."""
         self.session = None
         self.server.router.dirty.pop(self, None)
         self.close(abort=True)
@@ -462,15 +368,13 @@ class StreamProtocol(asyncio.Protocol):
             else:
                 self.transport.close()
 
-    # -- writing --------------------------------------------------------------------------
+    # -- writing and timers ---------------------------------------------------------------
 
     def write_out(self) -> None:
         """Write out, framed, whatever the core has produced.
 
         A client that does not read is dropped (its session parked, resumable) once more
-        than ``max_write_buffer`` bytes wait for it; the bytes of a replay are allowed on
-        top of that until they have been taken, so that a resume that has a lot to catch up
-        on is not dropped for it (the core queues each kept payload once per write).
+        than ``max_write_buffer`` bytes wait for it (a replay's are allowed on top).
         """
         core = self.core
         transport = self.transport
@@ -481,18 +385,12 @@ class StreamProtocol(asyncio.Protocol):
             return
         before = transport.get_write_buffer_size()
         transport.write(data)
-        size = transport.get_write_buffer_size()
-        if self.replayed:
-            self.replayed = False
-            self.allowance = max(self.allowance, size - before)
-        self.allowance = min(self.allowance, size)
-        limit = self.server.config.max_write_buffer
-        if size > limit + self.allowance:
+        if self._output.exceeded(before, transport.get_write_buffer_size()):
             _log.warning(
                 "%s: more than %d bytes unsent (the client is not reading): dropping the"
                 " connection, the session stays resumable",
                 self.peer,
-                limit,
+                self._output.limit,
             )
             self.drop()
 
@@ -501,16 +399,10 @@ class StreamProtocol(asyncio.Protocol):
         self.write_out()
         self.update_timer()
 
-    # -- timers ---------------------------------------------------------------------------
-
     def cancel_timers(self) -> None:
         """Cancel the heartbeat timer and any throttle wake-up."""
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        if self._resume is not None:
-            self._resume.cancel()
-            self._resume = None
+        self._timer.cancel()
+        self._resume.cancel()
 
     def update_timer(self) -> None:
         """Make sure the core is ticked at (or just after) its next deadline."""
@@ -519,21 +411,12 @@ class StreamProtocol(asyncio.Protocol):
             return
         deadline = core.next_deadline()
         if deadline is None:
-            if self._timer is not None:
-                self._timer.cancel()
-                self._timer = None
-            return
-        if self._timer is not None:
-            if self._timer_when <= deadline:
-                return  # fires in time; it re-checks the deadline then
             self._timer.cancel()
-        # A hair late rather than early, so that the core finds the deadline passed.
-        when = deadline + 0.001
-        self._timer_when = when
-        self._timer = self.server.loop.call_at(when, self._on_timer)
+        else:
+            # A hair late rather than early, so that the core finds the deadline passed.
+            self._timer.at(deadline + 0.001)
 
     def _on_timer(self) -> None:
-        self._timer = None
         if not self.closed:
             self.guard("running the session's timers", self._tick)
             self.server.flush()
@@ -544,24 +427,19 @@ class StreamProtocol(asyncio.Protocol):
         self.handle_events(core.tick(self.server.loop.time()))
         self.flush()
 
-    # -- throttling -----------------------------------------------------------------------
-
     def _check_throttle(self) -> None:
         """After a read (and when a pause ends): stop reading while the session's throttle
         is in debt."""
         session = self.session
         throttle = session.throttle if session is not None else None
-        if throttle is None:
-            self.release_reading("throttle")
-            return
-        delay = throttle.pause(self.server.loop.time())
+        loop_time = self.server.loop.time()
+        delay = throttle.pause(loop_time) if throttle is not None else 0.0
         if not delay:
             self.release_reading("throttle")
-        elif self._resume is None and self.transport is not None and not self.closed:
+        elif not self._resume.armed and self.transport is not None and not self.closed:
             self.hold_reading("throttle")
-            self._resume = self.server.loop.call_later(delay, self._on_resume)
+            self._resume.at(loop_time + delay)
 
     def _on_resume(self) -> None:
-        self._resume = None
         if not self.closed:
             self._check_throttle()

@@ -1,6 +1,6 @@
 """The sandbox server on the published wire (PROTOCOL.md 3.1, 3.2): extensions negotiated at
 login, what a published-only session is sent, LOGOUTs instead of silent drops, quotes and
-account requests, and downtime. In memory, through the fake transports of test_server."""
+account requests, and downtime. In memory, through the fake transports of test_stream."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from smarkets.proto import eto_pb2, seto_pb2
 from smarkets.protocol import LoggedIn, SessionEnded
 from smarkets.protocol.framing import FrameDecoder, encode_frame
 
-from .test_server import M1, M2, Client, Payload, make_server, order, request, run, subscribe
+from .test_stream import M1, M2, Client, Payload, make_server, order, request, run, subscribe
 
 BUY, SELL = seto_pb2.SIDE_BUY, seto_pb2.SIDE_SELL
 

@@ -565,54 +565,6 @@ def test_unsubscribe_stops_market_data() -> None:
     run(main)
 
 
-def test_targets_rules() -> None:
-    """The routing table on its own, with sessions that have no connection."""
-
-    async def main() -> None:
-        server = make_server()
-        alice, bob = Client(server), Client(server)
-        alice.login()
-        bob.login("bob", "bob-pw")
-        a = alice.conn.session
-        b = bob.conn.session
-        assert a is not None and b is not None
-        aid, bid = a.account_id, b.account_id
-        accepted = Payload(type=seto_pb2.PAYLOAD_ORDER_ACCEPTED)
-        accepted.order_accepted.seq = 5
-        accepted.order_accepted.order.low = 42
-        assert server.router.targets(aid, accepted, a) == [a]
-        assert server.registry.order_owner[42] is a
-        # a reply for another account than the requester's is not delivered
-        assert server.router.targets(bid, accepted, a) == []
-        executed = Payload(type=seto_pb2.PAYLOAD_ORDER_EXECUTED)
-        executed.order_executed.order.low = 42
-        executed.order_executed.price = 5000
-        executed.order_executed.quantity = 1000
-        executed.order_executed.remaining = 1000
-        assert server.router.targets(aid, executed, b) == [a]  # placed by a, filled by b's request
-        assert server.router.targets(aid, executed, None) == [a]
-        state = Payload(type=seto_pb2.PAYLOAD_ACCOUNT_STATE)
-        state.account_state.account.low = aid
-        assert server.router.targets(aid, state, None) == [a]
-        state.account_state.seq = 9
-        assert server.router.targets(aid, state, a) == [a]
-        assert server.router.targets(aid, state, None) == []
-        cancelled = Payload(type=seto_pb2.PAYLOAD_ORDER_CANCELLED)
-        cancelled.order_cancelled.order.low = 42
-        assert server.router.targets(aid, cancelled, None) == [a]
-        assert 42 not in server.registry.order_owner
-        # An order no live or parked session placed (its session ended): every session of
-        # the account gets its news.
-        assert server.router.targets(aid, cancelled, None) == [a]
-        assert server.router.targets(aid, executed, b) == [a]
-        # An account with no session at all: nobody.
-        carol = server.exchange.account_id("carol")
-        assert server.router.targets(carol, executed, b) == []
-        assert server.router.targets(carol, cancelled, None) == []
-
-    run(main)
-
-
 def test_news_of_an_order_whose_session_ended_goes_to_the_accounts_sessions() -> None:
     async def main() -> None:
         server = make_server()
