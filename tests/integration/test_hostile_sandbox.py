@@ -37,15 +37,15 @@ import pytest
 import smarkets
 from smarkets.proto import eto_pb2, seto_pb2
 from smarkets.protocol import (
+    Connection,
     LoggedIn,
     Received,
     Role,
-    SessionCore,
     SessionEnded,
     SessionState,
     session_payload,
 )
-from smarkets.protocol.framing import FrameDecoder, encode_frame
+from smarkets.protocol.framing import FrameDecoder, encode_frame, uleb128
 from smarkets.sandbox.exchange import Exchange
 from smarkets.sandbox.exchange.markets_file import default_markets
 from smarkets.sandbox.process import SandboxProcess
@@ -137,7 +137,7 @@ def trader(sandbox: SandboxProcess) -> Iterator[Trader]:
 
 
 class RawClient:
-    """A client session core on a blocking socket, to misbehave with."""
+    """A client :class:`~smarkets.protocol.Connection` on a blocking socket, to misbehave with."""
 
     def __init__(
         self, sandbox: SandboxProcess, state: SessionState | None = None, rcvbuf: int = 0
@@ -150,10 +150,9 @@ class RawClient:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.sock = sock
         self.port: int = sock.getsockname()[1]
-        self.core = SessionCore(
+        self.core = Connection(
             Role.CLIENT, state, now=time.monotonic(), heartbeat_interval=5, heartbeat_timeout=120
         )
-        self.decoder = FrameDecoder()
         self.received: list[Payload] = []
         self.logged_in: LoggedIn | None = None
         self.ended: SessionEnded | None = None
@@ -165,10 +164,10 @@ class RawClient:
         return f"127.0.0.1:{self.port}"
 
     def flush(self) -> None:
-        out = self.core.payloads_to_send()
+        out = self.core.data_to_send()
         if out and not self.eof:
             try:
-                self.sock.sendall(b"".join(encode_frame(p) for p in out))
+                self.sock.sendall(out)
             except OSError:
                 self.eof = True
 
@@ -194,7 +193,7 @@ class RawClient:
             if data == b"":
                 self.eof = True
             elif data:
-                self._handle(self.core.receive_payloads(self.decoder.feed(data), time.monotonic()))
+                self._handle(self.core.receive_data(data, time.monotonic()))
         self._handle(self.core.tick(time.monotonic()))
         self.flush()
 
@@ -288,15 +287,6 @@ def order(
     if ioc:
         create.tif = seto_pb2.IMMEDIATE_OR_CANCEL
     return payload
-
-
-def uleb128(value: int) -> bytes:
-    out = bytearray()
-    while value >= 0x80:
-        out.append((value & 0x7F) | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
 
 
 # -- garbage -------------------------------------------------------------------------------------
@@ -442,10 +432,10 @@ def flood_logins(sandbox: SandboxProcess, count: int, password: str) -> list[soc
     socks = []
     for index in range(count):
         sock = raw(sandbox)
-        core = SessionCore(Role.CLIENT, now=time.monotonic())
+        core = Connection(Role.CLIENT, now=time.monotonic())
         name = ("bob", "carol", f"nobody{index}")[index % 3]
         core.login(seto_pb2.Login(username=name, password=password), time.monotonic())
-        sock.sendall(b"".join(encode_frame(p) for p in core.payloads_to_send()))
+        sock.sendall(core.data_to_send())
         socks.append(sock)
     return socks
 

@@ -30,6 +30,7 @@ import smarkets
 from smarkets.account import Account, OpenOrder
 from smarkets.account import open_orders as list_open_orders
 from smarkets.proto import seto_pb2
+from smarkets.protocol.framing import uleb128
 from smarkets.protocol.names import payload_name
 from smarkets.sandbox.process import SandboxAdminError, SandboxProcess
 
@@ -281,22 +282,12 @@ def create(
     return payload
 
 
-def varint(value: int) -> bytes:
-    """``value`` as a protobuf varint."""
-    out = bytearray()
-    while value >= 0x80:
-        out.append(value & 0x7F | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
-
-
 def with_unknown_enum(payload: seto_pb2.Payload, field: str, number: int) -> seto_pb2.Payload:
     """``payload`` whose order_create carries optional enum ``field`` = ``number``, a value
     the schema does not have (added as raw bytes: protobuf keeps them as an unknown field)."""
     payload.order_create.ClearField(field)
     tag = _CREATE_FIELDS[field].number << 3  # wire type 0: varint
-    raw = varint(tag) + varint(number)
+    raw = uleb128(tag) + uleb128(number)  # a protobuf varint is ULEB128
     payload.order_create.MergeFromString(raw)
     assert not payload.order_create.HasField(field)
     return payload
@@ -524,7 +515,7 @@ def test_a_reference_that_is_not_utf8_is_invalid(exchange: Exchange) -> None:
     # field 100 (reference, an extension), length-delimited, 2 bytes that are not UTF-8:
     # only raw bytes can carry them (a Python str cannot)
     tag = _CREATE_FIELDS["reference"].number << 3 | 2
-    payload.order_create.MergeFromString(varint(tag) + bytes([2, 0xFF, 0xFE]))
+    payload.order_create.MergeFromString(uleb128(tag) + bytes([2, 0xFF, 0xFE]))
     seq = alice.send(payload)
     invalid = alice.reply("seto.order_invalid", seq)
     assert list(invalid.reasons) == [REFERENCE]

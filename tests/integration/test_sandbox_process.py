@@ -1,6 +1,6 @@
 """The sandbox run as a separate process (its command line), spoken to over real sockets.
 
-The client side is the session core itself (``SessionCore(Role.CLIENT)``) over a plain
+The client side is the protocol's own connection (``Connection(Role.CLIENT)``) over a plain
 blocking socket, with and without TLS, so these tests depend on nothing but the protocol.
 """
 
@@ -21,10 +21,10 @@ import pytest
 
 from smarkets.proto import eto_pb2, seto_pb2
 from smarkets.protocol import (
+    Connection,
     LoggedIn,
     Received,
     Role,
-    SessionCore,
     SessionEnded,
     SessionState,
     is_session_level,
@@ -43,7 +43,7 @@ ACCOUNTS = {
 
 
 class WireClient:
-    """A client session core on a blocking socket (TLS verified against the sandbox's CA)."""
+    """A client connection on a blocking socket (TLS verified against the sandbox's CA)."""
 
     def __init__(
         self, sandbox: SandboxProcess, state: SessionState | None = None, **timings: float
@@ -54,8 +54,7 @@ class WireClient:
         if sandbox.tls:
             context = ssl.create_default_context(cafile=sandbox.ca_file)
             self.sock = context.wrap_socket(raw, server_hostname=sandbox.host)
-        self.core = SessionCore(Role.CLIENT, state, now=time.monotonic(), **timings)
-        self.decoder = FrameDecoder()
+        self.core = Connection(Role.CLIENT, state, now=time.monotonic(), **timings)
         self.received: list[Payload] = []
         self.logged_in: LoggedIn | None = None
         self.ended: SessionEnded | None = None
@@ -66,10 +65,10 @@ class WireClient:
         return self.core.session
 
     def flush(self) -> None:
-        out = self.core.payloads_to_send()
+        out = self.core.data_to_send()
         if out and not self.eof:
             try:
-                self.sock.sendall(b"".join(encode_frame(p) for p in out))
+                self.sock.sendall(out)
             except OSError:
                 self.eof = True
 
@@ -100,8 +99,7 @@ class WireClient:
             if data == b"":
                 self.eof = True
             elif data:
-                frames = self.decoder.feed(data)
-                self._handle(self.core.receive_payloads(frames, time.monotonic()))
+                self._handle(self.core.receive_data(data, time.monotonic()))
         self._handle(self.core.tick(time.monotonic()))
         self.flush()
 
@@ -122,7 +120,7 @@ class WireClient:
                 return result
             if time.monotonic() > deadline:
                 raise AssertionError(f"timed out; received {[p.type for p in self.received]}")
-            if self.eof and not self.decoder.buffered:
+            if self.eof and not self.core.buffered:
                 result = predicate()
                 if result:
                     return result
