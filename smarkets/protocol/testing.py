@@ -10,6 +10,7 @@ when the test says so::
     pair.server.accept_login(SessionState("s1"), pair.now)
     pair.settle()                                  # the client gets LoggedIn
 
+(:meth:`ConnectedPair.log_in` does that in one call, for tests about what comes after.)
 :meth:`ConnectedPair.to_server` and :meth:`~ConnectedPair.to_client` move one side's
 bytes to the other (a test may alter them on the way, or give its own);
 :meth:`~ConnectedPair.drop` loses what both sides have to send, as a dropped connection
@@ -20,11 +21,12 @@ Every event is kept, in order, and every payload that crossed, in :attr:`~Connec
 from __future__ import annotations
 
 from smarkets.errors import ProtocolError
+from smarkets.proto import seto_pb2
 from smarkets.protocol.connection import Connection
 from smarkets.protocol.events import Event
 from smarkets.protocol.framing import FrameDecoder
 from smarkets.protocol.replay import SessionState
-from smarkets.protocol.states import Role
+from smarkets.protocol.states import Role, State
 
 __all__ = ["TO_CLIENT", "TO_SERVER", "ConnectedPair"]
 
@@ -61,6 +63,29 @@ class ConnectedPair:
         self.wire: list[tuple[str, bytes]] = []
         # The log's own frame decoders, one per direction (the connections' are theirs).
         self._taps = {TO_SERVER: FrameDecoder(), TO_CLIENT: FrameDecoder()}
+
+    def log_in(
+        self,
+        session: SessionState | None = None,
+        credentials: seto_pb2.Login | None = None,
+        extensions: int = 0,
+    ) -> None:
+        """Log the client in: its login crosses, the server accepts it, the answer crosses.
+
+        The server serves ``session`` (by default a new session ``"s-1"``) and grants
+        ``extensions``; the client logs in with ``credentials`` (by default alice's).
+        Raises AssertionError unless both sides end up logged in.
+        """
+        if credentials is None:
+            credentials = seto_pb2.Login(username="alice", password="pw")  # noqa: S106
+        self.client.login(credentials, self.now)
+        self.settle()
+        if session is None:
+            session = SessionState("s-1")
+        self.server.accept_login(session, self.now, extensions)
+        self.settle()
+        if self.client.state is not State.LOGGED_IN or self.server.state is not State.LOGGED_IN:
+            raise AssertionError(f"not logged in: {self.client.state}, {self.server.state}")
 
     def advance(self, seconds: float) -> list[Event]:
         """Move time on and run both sides' timers; return the events that fired."""

@@ -1,25 +1,19 @@
-"""smarkets.protocol.testing: what ConnectedPair adds for tests (the wire log, drop, options)."""
+"""smarkets.protocol.testing: what ConnectedPair offers tests (log_in, the wire log, drop...)."""
 
 from __future__ import annotations
 
 import pytest
 
-from smarkets.errors import RemoteProtocolError
+from smarkets.errors import LocalProtocolError, RemoteProtocolError
 from smarkets.proto import eto_pb2, seto_pb2
-from smarkets.protocol import LoggedIn, Received, SessionState
+from smarkets.protocol import LoggedIn, LoginRequested, Received, SessionState, State
 from smarkets.protocol.framing import encode_frame
 from smarkets.protocol.testing import TO_CLIENT, TO_SERVER, ConnectedPair
-
-LOGIN = seto_pb2.Login(username="alice", password="pw")
 
 
 def logged_in_pair(**options: float) -> ConnectedPair:
     pair = ConnectedPair(now=5.0, **options)
-    pair.client.login(LOGIN, pair.now)
-    pair.settle()
-    pair.server.accept_login(SessionState("s-1"), pair.now)
-    pair.settle()
-    assert any(isinstance(e, LoggedIn) for e in pair.client_events)
+    pair.log_in()
     return pair
 
 
@@ -36,6 +30,41 @@ def crossed(pair: ConnectedPair) -> list[tuple[str, int, int]]:
         payload = seto_pb2.Payload.FromString(data)
         out.append((direction, payload.type, payload.eto_payload.seq))
     return out
+
+
+def test_log_in_does_the_whole_handshake() -> None:
+    pair = ConnectedPair(now=5.0)
+    pair.log_in()
+    assert pair.client.state is pair.server.state is State.LOGGED_IN
+    assert [type(e) for e in pair.server_events] == [LoginRequested]
+    assert [type(e) for e in pair.client_events] == [Received, LoggedIn]
+    assert pair.client.session.session_id == pair.server.session.session_id == "s-1"
+    (login,) = [seto_pb2.Payload.FromString(data) for d, data in pair.wire if d == TO_SERVER]
+    assert login.login.username == "alice"
+
+
+def test_log_in_with_a_session_credentials_and_extensions() -> None:
+    pair = ConnectedPair()
+    session = SessionState("b-2")
+    pair.log_in(session, seto_pb2.Login(username="bob", password="pw2"), extensions=1)
+    assert pair.server.session is session and pair.client.session.session_id == "b-2"
+    assert pair.client.extensions == pair.server.extensions == 1
+    assert pair.server_events[0].payload.login.username == "bob"
+
+
+def test_log_in_that_cannot_happen_raises() -> None:
+    stale = ConnectedPair()
+    # The server serves a session whose first 6 payloads it no longer keeps: the client,
+    # new, asks for them, and the server ends the session.
+    with pytest.raises(AssertionError, match="not logged in: State.CLOSED, State.CLOSED"):
+        stale.log_in(SessionState("b-2", inseq=1, outseq=7))
+    pair = ConnectedPair()
+    pair.client.login(seto_pb2.Login(username="alice", password="pw"), pair.now)
+    with pytest.raises(LocalProtocolError, match="cannot log in"):  # it did already
+        pair.log_in()
+    pair = ConnectedPair()
+    with pytest.raises(ValueError, match="id"):  # the server needs a session with an id
+        pair.log_in(SessionState())
 
 
 def test_the_wire_logs_each_payload_that_crossed_in_order() -> None:
