@@ -107,6 +107,10 @@ class Exchange:
     2, 3 ... for readable expectations). ``catalogue`` holds the events the markets belong
     to (an empty one by default). :attr:`orders_down` set refuses every order_create with
     SERVICE_TEMPORARILY_UNAVAILABLE (order-create downtime).
+
+    A little over 300 lines, two thirds of them documentation: it is the exchange's public
+    face, one method per request or admin action, each delegating to the module that owns
+    the rule (matching, validation, accounts, markets, messages).
     """
 
     def __init__(
