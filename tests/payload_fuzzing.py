@@ -28,8 +28,6 @@ from typing import Any, Protocol, TypeVar
 from google.protobuf import message_factory
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
-from smarkets.sandbox.accounts import CredentialStore
-from smarkets.sandbox.catalogue import default_markets
 
 from smarkets.errors import ProtocolError
 from smarkets.proto import eto_pb2, seto_pb2
@@ -45,8 +43,9 @@ from smarkets.protocol import (
 from smarkets.protocol.extensions import EXTENSIONS_VERSION, has_extensions
 from smarkets.protocol.testing import ConnectedPair
 from smarkets.sandbox.exchange import Exchange
-from smarkets.sandbox.server import Connection as SandboxConnection
-from smarkets.sandbox.server import SandboxServer, ServerConfig
+from smarkets.sandbox.exchange.markets_file import default_markets
+from smarkets.sandbox.server import SandboxServer, ServerConfig, StreamProtocol
+from smarkets.sandbox.server.credentials import CredentialStore
 
 Payload = seto_pb2.Payload
 FD = FieldDescriptor
@@ -300,17 +299,14 @@ def logged_in_pair(replay_limit: int | None = None, **options: float) -> Connect
     pair = ConnectedPair(
         client_state=SessionState(sent=ReplayStore(limit=replay_limit)), **TIMINGS, **options
     )
-    pair.client.login(seto_pb2.Login(username="alice", password="pw"), pair.now)
-    pair.to_server()
-    pair.server.accept_login(SessionState("a9999", sent=ReplayStore(limit=replay_limit)), 0.0)
-    assert any(isinstance(e, LoggedIn) for e in pair.to_client()), "login failed"
+    pair.log_in(SessionState("a9999", sent=ReplayStore(limit=replay_limit)))
     return pair
 
 
 class MemoryTransport(asyncio.Transport):
-    """Keeps what a sandbox connection writes; closing reports the loss as asyncio would."""
+    """Keeps what a sandbox stream writes; closing reports the loss as asyncio would."""
 
-    def __init__(self, protocol: SandboxConnection) -> None:
+    def __init__(self, protocol: StreamProtocol) -> None:
         super().__init__()
         self.protocol = protocol
         self.buffer = bytearray()
@@ -368,7 +364,7 @@ class SandboxClient:
 
     def __init__(self, server: SandboxServer, username: str) -> None:
         self.loop = asyncio.get_running_loop()
-        self.server_side = SandboxConnection(server)
+        self.server_side = StreamProtocol(server)
         self.transport = MemoryTransport(self.server_side)
         self.server_side.connection_made(self.transport)
         self.protocol = Connection(Role.CLIENT, now=self.loop.time())

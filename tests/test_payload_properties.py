@@ -29,6 +29,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from payload_fuzzing import SandboxClient, logged_errors, logged_in_pair, sandbox_server
+from support import soak
 
 from smarkets.errors import ProtocolError
 from smarkets.proto import eto_pb2, seto_pb2
@@ -36,21 +37,11 @@ from smarkets.protocol import Connection, Received, Role, SessionEnded, session_
 from smarkets.protocol.framing import FrameDecoder, encode_frame, encode_frames
 
 Payload = seto_pb2.Payload
-F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
 
 #: Examples per property in the normal run, and in the soak run.
 FAST = 150
 SOAK = 5000
-
-
-def soak(fn: F) -> F:
-    """Mark a long variant: collected always, run only when ``-m`` names ``soak``."""
-    fn = pytest.mark.skipif(
-        "'soak' not in (config.getoption('markexpr') or '')",
-        reason="a soak variant: run with -m soak",
-    )(fn)
-    return pytest.mark.soak(fn)  # type: ignore[no-any-return]
 
 
 # -- strategies: the shared generators, deciding through hypothesis ---------------------------

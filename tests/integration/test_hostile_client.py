@@ -28,10 +28,11 @@ import threading
 import time
 import tracemalloc
 from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 from scripted_server import ScriptedServer, ServerConnection, payload, uuid
+from support import soak
 
 import smarkets
 from smarkets.proto import eto_pb2, seto_pb2
@@ -41,18 +42,8 @@ from smarkets.protocol.framing import DEFAULT_MAX_PAYLOAD_SIZE, encode_frame, ul
 from smarkets.sandbox.process import SandboxProcess
 
 Payload = seto_pb2.Payload
-F = TypeVar("F", bound=Callable[..., Any])
 MiB = 1 << 20
 MakeSettings = Callable[..., smarkets.SessionSettings]
-
-
-def soak(fn: F) -> F:
-    """Mark a long variant: collected always, run only when ``-m`` names ``soak``."""
-    fn = pytest.mark.skipif(
-        "'soak' not in (config.getoption('markexpr') or '')",
-        reason="a soak variant: run with -m soak",
-    )(fn)
-    return pytest.mark.soak(fn)  # type: ignore[no-any-return]
 
 
 @contextlib.contextmanager

@@ -12,8 +12,6 @@ import pytest
 from smarkets.errors import ProtocolError
 from smarkets.proto import eto_pb2, seto_pb2
 from smarkets.protocol import (
-    LoggedIn,
-    LoginRequested,
     Received,
     ReplayStore,
     Role,
@@ -28,11 +26,7 @@ from smarkets.protocol.testing import ConnectedPair
 
 def logged_in_pair() -> ConnectedPair:
     pair = ConnectedPair()
-    pair.client.login(seto_pb2.Login(username="u", password="p"), pair.now)
-    (requested,) = pair.to_server()
-    assert isinstance(requested, LoginRequested)
-    pair.server.accept_login(SessionState(session_id="a9999", sent=ReplayStore(limit=100)), 0.0)
-    assert any(isinstance(event, LoggedIn) for event in pair.to_client())
+    pair.log_in(SessionState(session_id="a9999", sent=ReplayStore(limit=100)))
     return pair
 
 
