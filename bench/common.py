@@ -2,8 +2,9 @@
 
 Nothing here measures anything by itself. The payload builders produce the messages the
 sandbox exchange really sends (same fields, same sizes), numbered by a real server-side
-:class:`~smarkets.protocol.core.SessionCore`, so every benchmark parses what a client would
-parse in production rather than synthetic bytes.
+:class:`~smarkets.protocol.connection.Connection` logged in to a client one (through
+:class:`~smarkets.protocol.testing.ConnectedPair`), so every benchmark parses what a client
+would parse in production rather than synthetic bytes.
 """
 
 from __future__ import annotations
@@ -20,15 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from smarkets.proto import eto_pb2, seto_pb2
-from smarkets.protocol import (
-    LoggedIn,
-    LoginRequested,
-    ReplayStore,
-    Role,
-    SessionCore,
-    SessionState,
-)
-from smarkets.protocol.framing import encode_frame
+from smarkets.protocol import Connection, ReplayStore, SessionState
+from smarkets.protocol.framing import encode_frames
+from smarkets.protocol.testing import ConnectedPair
 
 BENCH_DIR = Path(__file__).resolve().parent
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
@@ -282,24 +277,22 @@ def receive_mix(i: int) -> Payload:
     return order_executed(i) if i % 5 == 4 else contract_quotes(i=i)
 
 
-def logged_in_pair(now: float = 0.0) -> tuple[SessionCore, SessionCore]:
-    """A client core and a server core that went through a real login with each other."""
-    client = SessionCore(Role.CLIENT, SessionState(), now=now)
-    server = SessionCore(Role.SERVER, now=now)
-    client.login(seto_pb2.Login(username="bench", password="bench"), now)  # noqa: S106
-    events = server.receive_payloads(client.payloads_to_send(), now)
-    if not events or not isinstance(events[0], LoginRequested):
-        raise RuntimeError(f"login not seen by the server core: {events!r}")
-    state = SessionState(session_id="1b2c9999", sent=ReplayStore(limit=16))
-    server.accept_login(state, now)
-    events = client.receive_payloads(server.payloads_to_send(), now)
-    if not any(isinstance(event, LoggedIn) for event in events):
-        raise RuntimeError(f"login response not taken by the client core: {events!r}")
-    return client, server
+def logged_in_pair(
+    now: float = 0.0, server_state: SessionState | None = None
+) -> tuple[Connection, Connection]:
+    """A client and a server connection that went through a real login with each other.
+
+    The server serves ``server_state`` (by default a session keeping 16 payloads for replay).
+    """
+    if server_state is None:
+        server_state = SessionState(session_id="1b2c9999", sent=ReplayStore(limit=16))
+    pair = ConnectedPair(now=now)
+    pair.log_in(server_state, seto_pb2.Login(username="bench", password="bench"))  # noqa: S106
+    return pair.client, pair.server
 
 
-def numbered(server: SessionCore, messages: Iterator[Payload], now: float = 0.0) -> list[bytes]:
-    """Have the server core number and serialise each message; return the payload bytes."""
+def numbered(server: Connection, messages: Iterator[Payload], now: float = 0.0) -> list[bytes]:
+    """Have the server number and serialise each message; return the payload bytes."""
     out: list[bytes] = []
     for message in messages:
         server.send(message, now)
@@ -314,7 +307,7 @@ def templates(builder: Callable[[int], Payload], count: int) -> list[Payload]:
 
 def frame_stream(payloads: list[bytes]) -> bytes:
     """The bytes on the wire for these payloads."""
-    return b"".join([encode_frame(p) for p in payloads])
+    return encode_frames(payloads)
 
 
 def chunked(data: bytes, size: int) -> list[bytes]:

@@ -2,7 +2,7 @@
 
 Run as ``feeder.py --count N [--lazy]``: listens on 127.0.0.1 (a free port, printed as
 ``port P``), and for each connection, one after the other: does the server side of the
-login with a real :class:`~smarkets.protocol.core.SessionCore` (any credentials), then
+login with a real :class:`~smarkets.protocol.connection.Connection` (any credentials), then
 writes the market_quotes snapshot a subscription starts with (seq 2; so that a client that
 keeps order books applies every update, as a subscribed client does), then N application
 payloads (the receive benchmark's mix of contract_quotes and order_executed, seqs 3 ..
@@ -24,8 +24,7 @@ import sys
 import threading
 import time
 
-from smarkets.protocol import LoginRequested, ReplayStore, Role, SessionCore, SessionState
-from smarkets.protocol.framing import FrameDecoder, encode_frame
+from smarkets.protocol import Connection, LoginRequested, ReplayStore, Role, SessionState
 
 # isort: split
 from common import (
@@ -48,19 +47,18 @@ def _exit_on_stdin_eof() -> None:
     os._exit(0)
 
 
-def _login(conn: socket.socket) -> SessionCore:
-    decoder = FrameDecoder()
-    server = SessionCore(Role.SERVER, now=time.monotonic())
+def _login(conn: socket.socket) -> Connection:
+    server = Connection(Role.SERVER, now=time.monotonic())
     while True:
         data = conn.recv(65536)
         if not data:
             raise ConnectionError("client left before logging in")
-        events = server.receive_payloads(decoder.feed(data), time.monotonic())
+        events = server.receive_data(data, time.monotonic())
         if any(isinstance(event, LoginRequested) for event in events):
             break
     state = SessionState(session_id="feed9999", sent=ReplayStore(limit=16))
     server.accept_login(state, time.monotonic())
-    conn.sendall(b"".join(encode_frame(p) for p in server.payloads_to_send()))
+    conn.sendall(server.data_to_send())
     return server
 
 
@@ -71,13 +69,16 @@ def _serve(conn: socket.socket, count: int, blobs: list[bytes] | None) -> None:
         for blob in blobs:
             conn.sendall(blob)
     else:
-        conn.sendall(frame_stream(numbered(server, iter([market_snapshot()]))))
+        now = time.monotonic()
+        server.send(market_snapshot(), now)
+        conn.sendall(server.data_to_send())
         messages = templates(receive_mix, TEMPLATES)
         sent = 0
         while sent < count:
             n = min(BATCH, count - sent)
-            batch = (messages[(sent + i) % TEMPLATES] for i in range(n))
-            conn.sendall(frame_stream(numbered(server, batch)))
+            for i in range(n):
+                server.send(messages[(sent + i) % TEMPLATES], now)
+            conn.sendall(server.data_to_send())
             sent += n
     while conn.recv(65536):  # heartbeats, a logout: read until the client closes
         pass

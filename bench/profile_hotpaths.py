@@ -5,7 +5,7 @@ are for proportions, not speed). Run ``.venv/bin/python bench/profile_hotpaths.p
 
 Sections:
 
-* receive, core level: FrameDecoder -> SessionCore.receive_payloads -> dispatch (part 2);
+* receive, core level: Connection.receive_data (framing, session rules) -> dispatch (part 2);
 * receive, real client: ``Smarkets.read()`` fed by ``feeder.py`` (parts 2 and 5);
 * order round trip, client side: ``order`` + ``flush`` + ``read`` (parts 3 and 4);
 * the sandbox server itself, run under cProfile in its own process, for IOC orders from one
@@ -35,16 +35,8 @@ from typing import Any
 
 from smarkets.book import Books
 from smarkets.proto import seto_pb2
-from smarkets.protocol import (
-    Received,
-    ReplayStore,
-    Role,
-    SessionCore,
-    SessionState,
-    State,
-    serialize_once,
-    wire_log,
-)
+from smarkets.protocol import Received, ReplayStore, SessionState, serialize_once
+from smarkets.protocol.core import wire_log
 
 # isort: split
 import order_roundtrip
@@ -137,7 +129,7 @@ def receive_profiles() -> None:
     messages = templates(receive_mix, 500)
     payloads = numbered(server, (messages[i % 500] for i in range(count)))
     chunks = chunked(frame_stream(payloads), 64 << 10)
-    section("receive, core level (FrameDecoder + SessionCore + dispatch), per payload")
+    section("receive, core level (Connection.receive_data + dispatch), per payload")
     show(profiled(lambda: receive_pipeline.core_pipeline(chunks, count)), count, "payload")
 
     section("receive, real client (Smarkets.read over loopback from feeder.py), per payload")
@@ -330,8 +322,7 @@ def micro() -> None:
 
     # Fan-out, per subscriber: numbering and keeping a contract_quotes for one session.
     state = SessionState(session_id="19999", sent=ReplayStore(limit=1000))
-    core = SessionCore(Role.SERVER, state, now=0.0)
-    core.state = State.LOGGED_IN  # as the server does for a parked session
+    _, core = logged_in_pair(server_state=state)
 
     def send_each() -> None:
         core.send(quotes, 0.0)

@@ -12,17 +12,17 @@ rate in this process, for the same orders already parsed, with no session, routi
 framing, sockets or client: the ratio is what the server and the client around the
 matching engine cost.
 
-Fan-out -- what is measured: 50 subscriber sessions (raw connections driven by
-:class:`~smarkets.protocol.core.SessionCore` and :class:`~smarkets.protocol.framing.FrameDecoder`
-directly, all in this process, served by one ``select`` loop) subscribe to market
+Fan-out -- what is measured: 50 subscriber sessions (raw sockets, each driven by a
+:class:`~smarkets.protocol.connection.Connection` directly, all in this process, served by
+one ``select`` loop) subscribe to market
 ``1c024``; one trader session places 1,000 good-til-cancelled orders at distinct prices,
 200 per write, each of which changes the book, so each sends one contract_quotes to every
 subscriber. Measured: contract_quotes delivered per second, summed over the 50
 subscribers, from the trader's first write to the last delivery. Baseline: the same fan-out
 done in-process with no I/O -- ``Exchange.place_order`` for the same orders, then for each
 update, serialised once (``serialize_once``) and, for each of 50 logged-in server
-:class:`SessionCore`\\ s, ``send_serialized`` (number, keep for replay) and framing of what
-they have to write, once per 200 orders as the server does per read. The ratio shows what
+connections, ``send_serialized`` (number, keep for replay) and framing of what they have to
+write (``data_to_send``), once per 200 orders as the server does per read. The ratio shows what
 the event loop, the sockets and the 50 readers (which share this machine's cores with the
 server) cost on top of the server's own per-subscriber work.
 """
@@ -37,21 +37,20 @@ from typing import Any
 
 from smarkets.proto import seto_pb2
 from smarkets.protocol import (
+    Connection,
     LoggedIn,
     Received,
     ReplayStore,
     Role,
-    SessionCore,
     SessionEnded,
     SessionState,
     State,
     serialize_once,
 )
-from smarkets.protocol.framing import FrameDecoder, encode_frame
 from smarkets.sandbox.exchange import Exchange, ToMarket
 
 # isort: split
-from common import CpuShare, Row, interleaved_trials, median, now_ns, rate
+from common import CpuShare, Row, interleaved_trials, logged_in_pair, median, now_ns, rate
 
 PART = "4 sandbox"
 NAMES = [
@@ -171,39 +170,38 @@ def counting_replies(client: Any) -> dict[str, Any]:
 
 
 class RawSession:
-    """A session on a raw socket, driven by SessionCore and FrameDecoder directly."""
+    """A session on a raw socket, driven by a protocol Connection directly."""
 
     def __init__(self, host: str, port: int, username: str, password: str) -> None:
         self.sock = socket.create_connection((host, port), timeout=TIMEOUT)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.core = SessionCore(Role.CLIENT, SessionState(), now=time.monotonic())
-        self.decoder = FrameDecoder()
+        self.conn = Connection(Role.CLIENT, SessionState(), now=time.monotonic())
         self.counts: dict[int, int] = {}
         credentials = seto_pb2.Login(username=username, password=password, extensions=1)
-        self.core.login(credentials, time.monotonic())
+        self.conn.login(credentials, time.monotonic())
         self.flush()
 
     @property
     def logged_in(self) -> bool:
-        return self.core.state is State.LOGGED_IN
+        return self.conn.state is State.LOGGED_IN
 
     def count(self, ptype: int) -> int:
         return self.counts.get(ptype, 0)
 
     def send(self, payload: seto_pb2.Payload) -> None:
-        self.core.send(payload, time.monotonic())
+        self.conn.send(payload, time.monotonic())
 
     def flush(self) -> None:
-        out = self.core.payloads_to_send()
-        if out:
-            self.sock.sendall(b"".join([encode_frame(p) for p in out]))
+        data = self.conn.data_to_send()
+        if data:
+            self.sock.sendall(data)
 
     def readable(self) -> None:
         data = self.sock.recv(1 << 16)
         if not data:
             raise ConnectionError("the sandbox closed a connection")
         counts = self.counts
-        for event in self.core.receive_payloads(self.decoder.feed(data), time.monotonic()):
+        for event in self.conn.receive_data(data, time.monotonic()):
             if type(event) is Received:
                 ptype = event.payload.type
                 counts[ptype] = counts.get(ptype, 0) + 1
@@ -294,12 +292,10 @@ def sandbox_fanout(host: str, port: int, subscribers: list[RawSession], trader_n
 def in_process_fanout(subscribers: int) -> float:
     """Baseline: the server's per-subscriber work for the same updates, without I/O."""
     exchange, account = _exchange()
-    cores = []
+    servers = []
     for i in range(subscribers):
         state = SessionState(session_id=f"{i}9999", sent=ReplayStore(limit=100_000))
-        core = SessionCore(Role.SERVER, state, now=0.0)
-        core.state = State.LOGGED_IN  # as the server does for a parked session
-        cores.append(core)
+        servers.append(logged_in_pair(server_state=state)[1])
     creates = [order_create(100 + i, ioc=False) for i in range(FANOUT_ORDERS)]
     delivered = 0
     start = now_ns()
@@ -307,12 +303,12 @@ def in_process_fanout(subscribers: int) -> float:
         for seq, create in enumerate(creates[first : first + BATCH], first + 2):
             for recipient, payload in exchange.place_order(account, create, seq):
                 if type(recipient) is ToMarket:
-                    body = serialize_once(payload)  # as SandboxServer.route does
-                    for core in cores:
-                        core.send_serialized(body, 0.0)
-                    delivered += len(cores)
-        for core in cores:
-            b"".join([encode_frame(data) for data in core.payloads_to_send()])
+                    body = serialize_once(payload)  # as the server's Router.route does
+                    for server in servers:
+                        server.send_serialized(body, 0.0)
+                    delivered += len(servers)
+        for server in servers:
+            server.data_to_send()
     return rate(delivered, start, now_ns())
 
 
