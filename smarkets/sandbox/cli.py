@@ -60,24 +60,23 @@ CATALOGUE_AT = "catalogue at"
 CA_LINE = "CA certificate: "
 
 
-def _positive_float(text: str) -> float:
+def _number(text: str, accept: Callable[[float], bool], should_be: str) -> float:
+    """``text`` as a number that ``accept`` takes (NaN never is), else an argparse error."""
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not value > 0 or value != value or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive number of seconds: {text!r}")
+    if value != value or not accept(value):
+        raise argparse.ArgumentTypeError(f"must be {should_be}: {text!r}")
     return value
+
+
+def _positive_float(text: str) -> float:
+    return _number(text, lambda v: 0 < v < float("inf"), "a positive number of seconds")
 
 
 def _non_negative_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not value >= 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a number >= 0: {text!r}")
-    return value
+    return _number(text, lambda v: 0 <= v < float("inf"), "a number >= 0")
 
 
 def _int_at_least(minimum: int) -> Callable[[str], int]:

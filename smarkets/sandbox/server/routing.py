@@ -30,7 +30,7 @@ is then in :attr:`Router.dirty`, to be flushed), kept for a resume if it is park
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from smarkets.errors import ProtocolError
@@ -167,27 +167,26 @@ class Router:
             if view is None:
                 return
             payload = view
-        try:
-            core.send(payload, now)
-        except ProtocolError as exc:
-            _log.debug("session %s cannot send now (%s): dropped", session.session_id, exc)
-            return
-        stream = session.stream
-        if stream is not None:  # parked: the detached core queued nothing, its store has it
-            self.dirty[stream] = None
+        self._deliver(session, core.send, payload, now)
 
     def send_serialized(self, session: ServerSession, body: bytes, now: float) -> None:
         """:meth:`send` for a payload serialised once for many sessions (``serialize_once``)."""
         core = session.core
-        if core is None:
-            return
+        if core is not None:
+            self._deliver(session, core.send_serialized, body, now)
+
+    def _deliver(
+        self, session: ServerSession, send: Callable[[Any, float], int], what: Any, now: float
+    ) -> None:
+        """``send(what, now)`` on the session's core, and its connection marked for writing
+        (a parked session's detached core queues nothing: its replay store keeps it)."""
         try:
-            core.send_serialized(body, now)
+            send(what, now)
         except ProtocolError as exc:
             _log.debug("session %s cannot send now (%s): dropped", session.session_id, exc)
             return
         stream = session.stream
-        if stream is not None:  # parked: the detached core queued nothing, its store has it
+        if stream is not None:
             self.dirty[stream] = None
 
     def announce(self, payload: Payload, now: float) -> None:
