@@ -115,12 +115,13 @@ class OrderPeer:
         from smarkets.client import Smarkets
         from smarkets.sandbox.process import SandboxProcess
         from smarkets.session import Session
+        from smarkets.settings import SessionSettings
 
         self.sandbox = None
         if settings is None:
             self.sandbox = SandboxProcess(tls=tls, bots=0, extra_args=["--throttle", "0"])
             self.sandbox.start()
-            settings = self.sandbox.settings("alice")
+            settings = SessionSettings(**self.sandbox.login_kwargs("alice"))
         try:
             self.client = Smarkets(Session(settings))
             self.accepted: list[int] = []

@@ -149,13 +149,14 @@ def client_order_profile() -> None:
     from smarkets.client import Smarkets
     from smarkets.sandbox.process import SandboxProcess
     from smarkets.session import Session
+    from smarkets.settings import SessionSettings
 
     count = 10_000
     section("orders through the real client, client side (IOC, 200 per flush), per order")
     with SandboxProcess(
         tls=False, bots=0, accounts=sandbox_throughput.ACCOUNTS, extra_args=["--throttle", "0"]
     ) as sandbox:
-        client = Smarkets(Session(sandbox.settings("flow")))
+        client = Smarkets(Session(SessionSettings(**sandbox.login_kwargs("flow"))))
         replies = sandbox_throughput.counting_replies(client)
         client.login()
         show(

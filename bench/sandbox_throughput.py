@@ -319,6 +319,7 @@ def run(quick: bool = False) -> list[Row]:
     from smarkets.client import Smarkets
     from smarkets.sandbox.process import SandboxProcess
     from smarkets.session import Session
+    from smarkets.settings import SessionSettings
 
     trials = 2 if quick else TRIALS
     count = ORDERS // 4 if quick else ORDERS
@@ -326,7 +327,7 @@ def run(quick: bool = False) -> list[Row]:
     with SandboxProcess(
         tls=False, bots=0, accounts=ACCOUNTS, extra_args=["--throttle", "0"]
     ) as sandbox:
-        session = Session(sandbox.settings("flow"))
+        session = Session(SessionSettings(**sandbox.login_kwargs("flow")))
         client = Smarkets(session)
         replies = counting_replies(client)
         client.login()

@@ -11,6 +11,9 @@ from typing import Any, TypeVar
 
 import pytest
 
+from smarkets.sandbox.process import SandboxProcess
+from smarkets.settings import SessionSettings
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -21,3 +24,14 @@ def soak(fn: F) -> F:
         reason="a soak variant: run with -m soak",
     )(fn)
     return pytest.mark.soak(fn)  # type: ignore[no-any-return]
+
+
+def sandbox_settings(sandbox: SandboxProcess, username: str, **overrides: Any) -> SessionSettings:
+    """A :class:`smarkets.SessionSettings` to log in as ``username`` on ``sandbox``: host,
+    port, TLS and its CA file filled in (``overrides`` added or replacing them).
+
+    The sandbox gives the keyword arguments (:meth:`SandboxProcess.login_kwargs
+    <smarkets.sandbox.process.SandboxProcess.login_kwargs>`); the client's settings are built
+    here, on the client's side, so that the sandbox imports nothing of the client.
+    """
+    return SessionSettings(**sandbox.login_kwargs(username, **overrides))

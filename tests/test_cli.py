@@ -10,6 +10,7 @@ import sys
 from collections.abc import Iterator
 
 import pytest
+from support import sandbox_settings
 
 import smarkets
 from smarkets import cli
@@ -291,7 +292,7 @@ def test_account_and_orders_against_the_sandbox(sandbox, capsys, monkeypatch) ->
     assert (code, out) == (0, "no open orders\n"), err
 
     # Leave two orders resting as bob.
-    client = smarkets.Smarkets(smarkets.Session(sandbox.settings("bob")))
+    client = smarkets.Smarkets(smarkets.Session(sandbox_settings(sandbox, "bob")))
     client.login()
     buy = smarkets.Order(50_000, 2000, smarkets.Order.BUY, "1c024", "1cccc", reference="r1")
     sell = smarkets.Order(30_000, 8000, smarkets.Order.SELL, "2c024", "4cccc")

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from conftest import PASSWORD
+from support import sandbox_settings
 
 import smarkets
 import smarkets.protocol.names
@@ -268,7 +269,7 @@ def test_sandbox_session_replays_offline_as_it_ran_live(tmp_path: Path) -> None:
     dispatches the same (name, seq) sequence, and leaves the same books."""
     path = tmp_path / "live.journal"
     with SandboxProcess(tls=False, bots=3, seed=11) as sandbox:
-        settings = sandbox.settings("alice", socket_timeout=5.0)
+        settings = sandbox_settings(sandbox, "alice", socket_timeout=5.0)
         session = smarkets.Session(settings, journal=path)
         client = smarkets.Smarkets(session)
         live: list[tuple[str, int]] = []

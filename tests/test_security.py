@@ -33,6 +33,7 @@ from typing import Any
 
 import pytest
 import trustme
+from support import sandbox_settings
 
 import smarkets
 from smarkets import redact
@@ -304,7 +305,7 @@ def debug_sandbox() -> Iterator[SandboxProcess]:
 
 
 def test_sandbox_refuses_a_client_without_its_ca(debug_sandbox: SandboxProcess) -> None:
-    settings = debug_sandbox.settings(USER, ssl_kwargs={}, socket_timeout=5.0)
+    settings = sandbox_settings(debug_sandbox, USER, ssl_kwargs={}, socket_timeout=5.0)
     with pytest.raises(smarkets.TLSError, match="certificate not trusted") as caught:
         smarkets.Session(settings).login()
     assert f"{debug_sandbox.host}:{debug_sandbox.port}" in str(caught.value)
@@ -332,7 +333,7 @@ def test_a_whole_session_leaks_no_secret(
     debug_sandbox: SandboxProcess, caplog: pytest.LogCaptureFixture, tmp_path: Path
 ) -> None:
     caplog.set_level(logging.DEBUG)  # the root logger: every logger, smarkets.wire included
-    settings = debug_sandbox.settings(USER, cookie=COOKIE, socket_timeout=10.0)
+    settings = sandbox_settings(debug_sandbox, USER, cookie=COOKIE, socket_timeout=10.0)
     # a refused login, with a wrong password
     wrong = settings.copy()
     wrong.password = WRONG_PASSWORD

@@ -30,6 +30,8 @@ import unittest
 from collections.abc import Callable
 from typing import Any
 
+from support import sandbox_settings
+
 import smarkets
 from smarkets.proto import eto_pb2, seto_pb2
 from smarkets.protocol.names import payload_name
@@ -131,7 +133,7 @@ class ThreadingTestCase(unittest.TestCase):
         cls.sandbox.stop()
 
     def setUp(self) -> None:
-        settings = self.sandbox.settings("alice", socket_timeout=WAIT)
+        settings = sandbox_settings(self.sandbox, "alice", socket_timeout=WAIT)
         self.client = smarkets.Smarkets(smarkets.Session(settings), auto_flush=True)
         session = self.client.session
         self.assertFalse(session.connected)
@@ -248,7 +250,9 @@ class ThreadingTestCase(unittest.TestCase):
         self.wait_for("seto.order_accepted", lambda m: m.seq == order.seq)
 
         # Another account sells into it, from a plain single-threaded client.
-        bob = smarkets.Smarkets(smarkets.Session(self.sandbox.settings("bob", socket_timeout=WAIT)))
+        bob = smarkets.Smarkets(
+            smarkets.Session(sandbox_settings(self.sandbox, "bob", socket_timeout=WAIT))
+        )
         bob.login()
         try:
             sell = bob.order(

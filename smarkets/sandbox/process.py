@@ -3,7 +3,7 @@
 ::
 
     with SandboxProcess(accounts={"alice": {"password": "pw", "balance": 10_000_000}}) as sb:
-        settings = sb.settings("alice")      # host, port, TLS and CA file filled in
+        settings = SessionSettings(**sb.login_kwargs("alice"))  # host, port, TLS, CA file
         ...
         sb.halt("1c024")
         print(sb.balance("alice"))
@@ -228,20 +228,27 @@ class SandboxProcess:
         self._log_file.seek(0, os.SEEK_END)
         return str(data.decode("utf-8", "replace"))
 
-    # -- client settings --------------------------------------------------------------------
+    # -- logging in -----------------------------------------------------------------------
 
-    def settings(self, username: str, **overrides: Any) -> Any:
-        """A :class:`smarkets.SessionSettings` to log in as ``username`` on this sandbox."""
-        from smarkets.settings import SessionSettings
+    def login_kwargs(self, username: str, **overrides: Any) -> dict[str, Any]:
+        """The keyword arguments of :class:`smarkets.SessionSettings` to log in as
+        ``username`` on this sandbox: its name and password, host and port, TLS and the CA
+        file (``overrides`` added or replacing them)::
 
+            settings = smarkets.SessionSettings(**sb.login_kwargs("alice", socket_timeout=5))
+
+        A plain dict, so that the sandbox imports nothing of the client.
+        """
         kwargs: dict[str, Any] = {
+            "username": username,
+            "password": self.accounts[username],
             "host": self.host,
             "port": self.port,
             "ssl": self.tls,
             "ssl_kwargs": {"ca_file": self.ca_file} if self.tls else {},
         }
         kwargs.update(overrides)
-        return SessionSettings(username, self.accounts[username], **kwargs)
+        return kwargs
 
     # -- admin console ----------------------------------------------------------------------
 

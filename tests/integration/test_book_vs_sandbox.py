@@ -13,6 +13,8 @@ import random
 import threading
 import time
 
+from support import sandbox_settings
+
 import smarkets
 from smarkets.proto import seto_pb2
 from smarkets.sandbox.process import SandboxProcess
@@ -82,7 +84,7 @@ def trade_randomly(settings: smarkets.SessionSettings, seed: int, errors: list[B
 def test_client_books_equal_the_sandbox_books_after_a_random_run() -> None:
     with SandboxProcess(tls=False, bots=0) as sandbox:
         observer = smarkets.Smarkets(
-            smarkets.Session(sandbox.settings("dave", socket_timeout=10.0))
+            smarkets.Session(sandbox_settings(sandbox, "dave", socket_timeout=10.0))
         )
         observer.login()
         for market in MARKETS:
@@ -94,7 +96,9 @@ def test_client_books_equal_the_sandbox_books_after_a_random_run() -> None:
         errors: list[BaseException] = []
         threads = [
             threading.Thread(
-                target=trade_randomly, args=(sandbox.settings(name), seed, errors), daemon=True
+                target=trade_randomly,
+                args=(sandbox_settings(sandbox, name), seed, errors),
+                daemon=True,
             )
             for seed, name in enumerate(TRADERS)
         ]
@@ -107,7 +111,7 @@ def test_client_books_equal_the_sandbox_books_after_a_random_run() -> None:
         assert not errors, errors
 
         # The sandbox's books, as a fresh snapshot to a second session.
-        checker = smarkets.Smarkets(smarkets.Session(sandbox.settings("alice")))
+        checker = smarkets.Smarkets(smarkets.Session(sandbox_settings(sandbox, "alice")))
         checker.login()
         for market in MARKETS:
             checker.subscribe(market)

@@ -35,6 +35,7 @@ from typing import Any
 
 import pytest
 from faultproxy import C2S, S2C, Cut, FaultProxy, random_plan
+from support import sandbox_settings
 
 import smarkets
 from smarkets.proto import seto_pb2
@@ -307,7 +308,8 @@ def run_faults(sandbox: SandboxProcess, scale: Scale, seed: int) -> dict[str, An
     started = time.monotonic()
     with FaultProxy((sandbox.host, sandbox.port)) as proxy:
         proxy.add_faults(plan)
-        settings = sandbox.settings(
+        settings = sandbox_settings(
+            sandbox,
             "alice",
             port=proxy.port,
             socket_timeout=0.5,
@@ -325,7 +327,10 @@ def run_faults(sandbox: SandboxProcess, scale: Scale, seed: int) -> dict[str, An
         client.subscribe(MARKET)
         client.flush()
         feeder = Feeder(
-            sandbox.settings("bob", socket_timeout=0.5), scale.cycles, scale.batch, seed + 1
+            sandbox_settings(sandbox, "bob", socket_timeout=0.5),
+            scale.cycles,
+            scale.batch,
+            seed + 1,
         )
         feeder.start()
         try:

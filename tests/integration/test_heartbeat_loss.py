@@ -19,6 +19,7 @@ from collections.abc import Iterator
 
 import pytest
 from faultproxy import FaultProxy
+from support import sandbox_settings
 
 import smarkets
 from smarkets.reconnect import ConnectionEvent, ConnectionState, ReconnectPolicy
@@ -64,7 +65,8 @@ def test_a_silent_link_is_detected_on_both_sides_and_the_session_resumes(sandbox
                 wait_for(server_timed_out, "the sandbox's heartbeat timeout")
                 proxy.resume()
 
-        settings = sandbox.settings(
+        settings = sandbox_settings(
+            sandbox,
             "alice",
             port=proxy.port,
             heartbeat_interval=0.2,

@@ -32,7 +32,7 @@ from typing import Any
 
 import pytest
 from scripted_server import ScriptedServer, ServerConnection, payload, uuid
-from support import soak
+from support import sandbox_settings, soak
 
 import smarkets
 from smarkets.proto import eto_pb2, seto_pb2
@@ -628,7 +628,7 @@ def test_garbage_mid_session_ends_the_session_against_the_sandbox() -> None:
     with SandboxProcess(tls=False, accounts=accounts) as sandbox:
         proxy = Proxy((sandbox.host, sandbox.port))
         try:
-            settings = sandbox.settings("alice", host="127.0.0.1", port=proxy.port)
+            settings = sandbox_settings(sandbox, "alice", host="127.0.0.1", port=proxy.port)
             settings.socket_timeout = 10.0
             session = smarkets.Session(settings)
             client = smarkets.Smarkets(session)

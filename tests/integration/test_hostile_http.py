@@ -37,6 +37,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from support import sandbox_settings
 
 import smarkets
 from smarkets.proto import seto_pb2
@@ -75,7 +76,7 @@ class Trader:
     """alice, with the library's client: an order and a PING at a time, each answered."""
 
     def __init__(self, sandbox: SandboxProcess) -> None:
-        settings = sandbox.settings("alice", socket_timeout=WAIT)
+        settings = sandbox_settings(sandbox, "alice", socket_timeout=WAIT)
         self.client = smarkets.Smarkets(smarkets.Session(settings))
         self.pings = self.pongs = 0
         self.accepted = self.cancelled = 0
@@ -441,7 +442,9 @@ def test_more_connections_than_the_limit_do_not_stop_the_stream(
             assert reply.body == b"too many connections; try again later\n"
         # The stream goes on: the trader trades, and a new session logs in and out.
         trader.trade()
-        bob = smarkets.Smarkets(smarkets.Session(sandbox.settings("bob", socket_timeout=WAIT)))
+        bob = smarkets.Smarkets(
+            smarkets.Session(sandbox_settings(sandbox, "bob", socket_timeout=WAIT))
+        )
         bob.login()
         bob.logout()
         # A connection held within the limit is served.

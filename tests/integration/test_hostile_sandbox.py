@@ -33,6 +33,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import pytest
+from support import sandbox_settings
 
 import smarkets
 from smarkets.proto import eto_pb2, seto_pb2
@@ -100,7 +101,7 @@ class Trader:
     """alice, with the library's client: places an order and waits for its answer."""
 
     def __init__(self, sandbox: SandboxProcess, name: str = "alice") -> None:
-        settings = sandbox.settings(name, socket_timeout=10.0)
+        settings = sandbox_settings(sandbox, name, socket_timeout=10.0)
         self.client = smarkets.Smarkets(smarkets.Session(settings))
         self.client.login()
         self.trades = 0

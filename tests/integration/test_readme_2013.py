@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 from google.protobuf import text_format
+from support import sandbox_settings
 
 import smarkets
 from smarkets.proto import eto_pb2, seto_pb2
@@ -171,7 +172,7 @@ def run(code: str, namespace: dict[str, Any] | None = None) -> dict[str, Any]:
 
 def bob_offers(sandbox: SandboxProcess, price: int) -> None:
     """Another account rests an offer on fcccc (which every subscriber of fc024 hears of)."""
-    bob = smarkets.Smarkets(smarkets.Session(sandbox.settings("bob", socket_timeout=5)))
+    bob = smarkets.Smarkets(smarkets.Session(sandbox_settings(sandbox, "bob", socket_timeout=5)))
     bob.login()
     try:
         order = bob.order(smarkets.Order(10_000, price, smarkets.Order.SELL, "fc024", "fcccc"))

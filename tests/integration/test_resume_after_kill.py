@@ -252,8 +252,12 @@ def full_replay(sandbox: SandboxProcess, directory: Path) -> list[tuple[int, str
 
     Taken off the socket, before the session core: independent of the rules under test.
     """
+    from support import sandbox_settings  # the child runs this file with only smarkets
+
     store = smarkets.FileStateStore(directory / "session.json")
-    session = smarkets.Session(sandbox.settings("alice", socket_timeout=2.0), state_store=store)
+    session = smarkets.Session(
+        sandbox_settings(sandbox, "alice", socket_timeout=2.0), state_store=store
+    )
     client = smarkets.Smarkets(session)
     got: dict[int, tuple[int, str, str, str]] = {}
     pongs: list[int] = []
@@ -288,11 +292,12 @@ def run_kills(sandbox: SandboxProcess, tmp_path: Path, kills: int, seed: int) ->
     """Kill the child ``kills`` times, let a last run finish, check; return the figures."""
     # Imported here: the child runs this file with only smarkets on its path.
     from faultproxy import C2S, FaultProxy
+    from support import sandbox_settings
     from test_faults import Feeder
 
     rng = random.Random(seed)
     feeder = Feeder(
-        sandbox.settings("bob", socket_timeout=0.5),
+        sandbox_settings(sandbox, "bob", socket_timeout=0.5),
         cycles=100_000,
         batch=20,
         seed=3,

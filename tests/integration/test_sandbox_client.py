@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from support import sandbox_settings
 
 from smarkets.sandbox.process import SandboxProcess
 
@@ -20,7 +21,7 @@ def test_client_logs_in_and_gets_answers() -> None:
     if not hasattr(smarkets, "Smarkets") or not hasattr(smarkets, "Session"):
         pytest.skip("the high-level client is not available")
     with SandboxProcess(tls=True, bots=1, seed=3) as sandbox:
-        settings = sandbox.settings("alice")
+        settings = sandbox_settings(sandbox, "alice")
         assert settings.ssl and settings.ssl_kwargs == {"ca_file": sandbox.ca_file}
         client = smarkets.Smarkets(smarkets.Session(settings))
         seen: dict[str, object] = {}

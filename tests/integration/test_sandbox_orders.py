@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from support import sandbox_settings
 
 import smarkets
 from smarkets.account import Account, OpenOrder
@@ -57,7 +58,7 @@ class Trader:
 
     def __init__(self, sandbox: SandboxProcess, name: str, extensions: bool = True) -> None:
         self.name = name
-        settings = sandbox.settings(name, socket_timeout=WAIT, extensions=extensions)
+        settings = sandbox_settings(sandbox, name, socket_timeout=WAIT, extensions=extensions)
         self.client = smarkets.Smarkets(smarkets.Session(settings))
         #: (handler name, message) of everything dispatched, in order.
         self.seen: list[tuple[str, Any]] = []

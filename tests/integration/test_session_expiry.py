@@ -18,6 +18,7 @@ from collections.abc import Iterator
 
 import pytest
 from faultproxy import FaultProxy
+from support import sandbox_settings
 
 import smarkets
 from smarkets.reconnect import ConnectionEvent, ConnectionState, ReconnectPolicy
@@ -74,7 +75,7 @@ def test_within_expiry_the_resume_gets_what_the_session_was_sent(long_expiry) ->
     sandbox = long_expiry
     with FaultProxy((sandbox.host, sandbox.port)) as proxy:
         events: list[ConnectionEvent] = []
-        settings = sandbox.settings("alice", port=proxy.port, socket_timeout=1.0)
+        settings = sandbox_settings(sandbox, "alice", port=proxy.port, socket_timeout=1.0)
         policy = ReconnectPolicy(max_attempts=5, initial_delay=0.01, jitter=0.0)
         session = smarkets.Session(settings, reconnect=policy, on_connection_event=events.append)
         alice = smarkets.Smarkets(session)
@@ -88,7 +89,9 @@ def test_within_expiry_the_resume_gets_what_the_session_was_sent(long_expiry) ->
         assert proxy.cut_all() == 1
         parked = f"session {session.session} parked"
         wait_for(lambda: parked in sandbox.log_text, "the sandbox parks the session")
-        bob = smarkets.Smarkets(smarkets.Session(sandbox.settings("bob", socket_timeout=1.0)))
+        bob = smarkets.Smarkets(
+            smarkets.Session(sandbox_settings(sandbox, "bob", socket_timeout=1.0))
+        )
         bob.login()
         taker = bob.order(order(smarkets.Order.SELL))
         bob.flush()
@@ -138,7 +141,7 @@ def test_after_expiry_the_resume_is_refused_and_a_new_session_starts(
             if event.state is ConnectionState.RECONNECTING:
                 wait_for(expired, "the session's expiry")  # come back too late
 
-        settings = sandbox.settings("alice", port=proxy.port, socket_timeout=1.0)
+        settings = sandbox_settings(sandbox, "alice", port=proxy.port, socket_timeout=1.0)
         policy = ReconnectPolicy(max_attempts=5, initial_delay=0.01, jitter=0.0)
         session = smarkets.Session(
             settings, state_store=store, reconnect=policy, on_connection_event=on_event

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support import sandbox_settings
 
 import smarkets
 from smarkets.sandbox.process import SandboxProcess
@@ -100,7 +101,7 @@ def run_script(
 def quote(sandbox: SandboxProcess, market: str, contracts: list[str]) -> smarkets.Smarkets:
     """Another account quotes in ``market``: a bid on Home, an offer on Away."""
     name, password = new_account(sandbox)
-    settings = sandbox.settings(name, socket_timeout=10.0)
+    settings = sandbox_settings(sandbox, name, socket_timeout=10.0)
     client = smarkets.Smarkets(smarkets.Session(settings))
     client.login()
     orders = [

@@ -22,6 +22,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from support import sandbox_settings
 
 from smarkets.sandbox.process import SandboxProcess
 from smarkets.watch import HIDE_CURSOR, HOME, SHOW_CURSOR
@@ -206,7 +207,9 @@ def test_watch_resumes_a_dropped_connection(sandbox: SandboxProcess) -> None:
     import smarkets
     from smarkets.watch import Watch
 
-    client = smarkets.Smarkets(smarkets.Session(sandbox.settings("dave", socket_timeout=5.0)))
+    client = smarkets.Smarkets(
+        smarkets.Session(sandbox_settings(sandbox, "dave", socket_timeout=5.0))
+    )
     out = io.StringIO()
     watch = Watch(client, "1c024", out, tty=False, interval=0.05)
     statuses: list[str] = []

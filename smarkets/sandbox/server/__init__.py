@@ -41,10 +41,6 @@ from smarkets.sandbox.server.sessions import ServerSession, SessionRegistry
 from smarkets.sandbox.server.stream import StreamProtocol
 from smarkets.sandbox.server.throttle import Throttle, TokenBucket
 
-# The shell's former name, kept only while tests/payload_fuzzing.py (being written in
-# parallel) imports it; to be removed once it does not.
-Connection = StreamProtocol
-
 __all__ = [
     "Administration",
     "Balance",
