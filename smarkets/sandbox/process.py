@@ -133,7 +133,7 @@ class SandboxProcess:
     def start(self) -> None:
         """Start the process and wait until it listens; :class:`SandboxStartError` if not."""
         if self.process is not None:
-            raise RuntimeError("the sandbox is already started")
+            raise SandboxStartError("the sandbox is already started")
         self._tmp = tempfile.TemporaryDirectory(prefix="smarkets-sandbox-process-")
         tmp = Path(self._tmp.name)
         args = self.command

@@ -33,7 +33,7 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from smarkets.errors import ProtocolError
+from smarkets.errors import LocalProtocolError
 from smarkets.proto import seto_pb2
 from smarkets.protocol import serialize_once
 from smarkets.protocol.extensions import published_view
@@ -91,7 +91,7 @@ class Router:
         its published view (None: not sent to those)."""
         try:
             body = serialize_once(payload)
-        except ProtocolError as exc:
+        except LocalProtocolError as exc:
             _log.debug("%s cannot be sent (%s): dropped", type_name(payload), exc)
             return
         published: bytes | None = None
@@ -182,7 +182,7 @@ class Router:
         (a parked session's detached core queues nothing: its replay store keeps it)."""
         try:
             send(what, now)
-        except ProtocolError as exc:
+        except LocalProtocolError as exc:
             _log.debug("session %s cannot send now (%s): dropped", session.session_id, exc)
             return
         stream = session.stream
