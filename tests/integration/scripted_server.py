@@ -74,26 +74,21 @@ def uuid(n: int) -> seto_pb2.Uuid128:
     return seto_pb2.Uuid128(low=n)
 
 
-class _Arrivals(Connection):
-    """A server :class:`Connection` that also keeps every payload as it arrived.
+class _Arrivals:
+    """Every payload the client sent, as it arrived (a :class:`PayloadTap` on the connection).
 
-    ``arrived`` holds them all, duplicates and replayed copies included, decoded before
-    the session rules see them (which drop what they do not deliver).
+    Duplicates and replayed copies included, decoded before the session rules see them
+    (which drop what they do not deliver).
     """
 
     def __init__(self) -> None:
-        super().__init__(
-            Role.SERVER,
-            now=time.monotonic(),
-            heartbeat_interval=3600,
-            heartbeat_timeout=3600,
-            login_timeout=3600,
-        )
-        self.arrived: list[seto_pb2.Payload] = []
+        self.payloads: list[seto_pb2.Payload] = []
 
-    def receive_payloads(self, frames: list[bytes], now: float) -> list[Event]:
-        self.arrived.extend(seto_pb2.Payload.FromString(frame) for frame in frames)
-        return super().receive_payloads(frames, now)
+    def record_in(self, payloads: list[bytes]) -> None:
+        self.payloads.extend(seto_pb2.Payload.FromString(data) for data in payloads)
+
+    def record_out(self, payloads: list[bytes], inseq: int | None = None) -> None:
+        pass
 
 
 class ServerConnection:
@@ -108,7 +103,15 @@ class ServerConnection:
         self.server = server
         self.sock = sock
         self.timeout = server.timeout
-        self.protocol = _Arrivals()
+        self._arrivals = _Arrivals()
+        self.protocol = Connection(
+            Role.SERVER,
+            now=time.monotonic(),
+            heartbeat_interval=3600,
+            heartbeat_timeout=3600,
+            login_timeout=3600,
+            tap=self._arrivals,
+        )
         self.events: list[Event] = []
         self.login_request: LoginRequested | None = None
         #: The bytes of the last write (whole frames), for :meth:`send_duplicate`.
@@ -123,7 +126,7 @@ class ServerConnection:
     @property
     def received(self) -> list[seto_pb2.Payload]:
         """Every payload the client sent, as it arrived."""
-        return self.protocol.arrived
+        return self._arrivals.payloads
 
     # -- low level ---------------------------------------------------------
 
