@@ -11,7 +11,8 @@ AWAITING_LOGIN     LOGGING_IN: client sent its login / server received one;
 LOGGING_IN         LOGGED_IN: the login response arrived / the application accepted;
                    CLOSED: refused, timed out, the peer logged out, an abort
 LOGGED_IN          LOGGING_OUT: this side sent LOGOUT;
-                   CLOSED: the peer's LOGOUT (confirmed), a heartbeat timeout, an abort
+                   CLOSED: the peer's LOGOUT (confirmed), a heartbeat timeout, an abort,
+                   a replay asked from before what is kept (UNKNOWN_SESSION)
 LOGGING_OUT        CLOSED: the confirmation arrived, or never did (heartbeat timeout)
 CLOSED             none: nothing more is sent or received on this connection
 =================  ===============================================================
