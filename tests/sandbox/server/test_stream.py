@@ -11,11 +11,13 @@ from __future__ import annotations
 import asyncio
 import datetime
 import itertools
+import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 import pytest
 
+from smarkets.errors import RemoteProtocolError
 from smarkets.proto import eto_pb2, seto_pb2
 from smarkets.protocol import (
     Connection,
@@ -852,6 +854,62 @@ def test_exception_in_one_session_leaves_others_alone(monkeypatch: pytest.Monkey
         alice.send(request(seto_pb2.PAYLOAD_ACCOUNT_STATE_REQUEST))
         alice.read()
         assert alice.app(seto_pb2.PAYLOAD_ACCOUNT_STATE)
+
+    run(main)
+
+
+def test_errors_are_handled_alike_whatever_was_running(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """One error block (StreamProtocol.guard) for a read, a timer and a write: the client's
+    protocol errors end its session with a LOGOUT; anything else drops the connection, its
+    session parked (resumable); the other connections carry on."""
+
+    async def main() -> None:
+        server = make_server(heartbeat_interval=0.05, heartbeat_timeout=10)
+        alice, bob, carol = Client(server), Client(server), Client(server)
+        alice.login()
+        bob.login("bob", "bob-pw")
+        carol.login("carol", "carol-pw")
+        handle = server.requests.handle
+
+        def peer_breaks_the_protocol(session: Any, payload: Payload, now: float) -> Any:
+            if session is alice.conn.session:
+                raise RemoteProtocolError("alice's request makes no sense")
+            return handle(session, payload, now)
+
+        monkeypatch.setattr(server.requests, "handle", peer_breaks_the_protocol)
+        with caplog.at_level(logging.WARNING, logger="smarkets.sandbox.server"):
+            alice.send(request(seto_pb2.PAYLOAD_ACCOUNT_STATE_REQUEST))
+        (ended,) = [e for e in alice.read() if isinstance(e, SessionEnded)]
+        assert ended.reason == eto_pb2.LOGOUT_INVALID_PAYLOAD and not alice.transport.aborted
+        assert "protocol error, closing the connection: alice's request" in caplog.text
+        # A timer that fails: bob's connection dropped, his session parked.
+        bob_core = bob.conn.core
+        assert bob_core is not None
+
+        def broken_tick(now: float) -> list[Any]:
+            raise RuntimeError("boom")
+
+        monkeypatch.setattr(bob_core, "tick", broken_tick)
+        with caplog.at_level(logging.ERROR, logger="smarkets.sandbox.server"):
+            await asyncio.sleep(0.2)
+        assert bob.transport.aborted
+        assert "error while running the session's timers; closing" in caplog.text
+        bob_session = server.registry.sessions[bob.state.session_id or ""]
+        assert bob_session.stream is None  # parked: resumable
+        # A write that fails: the same.
+        carol_transport = carol.transport
+
+        def broken_write(data: bytes) -> None:
+            raise OSError("the disk is on fire")
+
+        monkeypatch.setattr(carol_transport, "write", broken_write)
+        carol.send(request(seto_pb2.PAYLOAD_ACCOUNT_STATE_REQUEST))
+        assert carol_transport.aborted
+        assert "error while writing; closing" in caplog.text
+        assert server.registry.sessions[carol.state.session_id or ""].stream is None
+        assert server.session_count() == 2  # bob's and carol's, parked
 
     run(main)
 
