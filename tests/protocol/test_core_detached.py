@@ -108,34 +108,3 @@ def test_what_a_parked_server_session_kept_is_replayed_on_resume() -> None:
     ]
     assert delivered == [2, 3, 4]  # each once, in order; the heartbeat was a gapfill
     assert client_state.inseq == server_state.outseq
-
-
-def test_the_sandbox_parks_a_session_on_a_detached_core() -> None:
-    """server.py keeps a parked session numbered with SessionCore.detached (no timers)."""
-    import asyncio
-
-    from smarkets.sandbox.server import SandboxServer, ServerConfig, ServerSession
-
-    async def main() -> None:
-        server = SandboxServer(config=ServerConfig(port=0, session_expiry=60))
-        state = SessionState("b9999", 4, 9, sent=ReplayStore(first_seq=9))
-        # market_state is an extension kind: the session was granted extensions.
-        session = ServerSession(state, "alice", 1, None, extensions=1)
-        server._park(session)
-        core = session.core
-        assert core is not None and core.is_detached and core.session is state
-        assert core.next_deadline() is None
-        server._send(session, market_state(7))
-        assert state.outseq == 10
-        assert [seq for seq, _ in state.sent.since(9)] == [9]
-        assert core.payloads_to_send() == []
-        # A session without extensions is not sent an extension kind at all.
-        published = ServerSession(SessionState("c9999", 1, 3), "bob", 2, None)
-        server._park(published)
-        server._send(published, market_state(8))
-        assert published.state.outseq == 3
-        assert session.expiry is not None and published.expiry is not None
-        session.expiry.cancel()
-        published.expiry.cancel()
-
-    asyncio.run(main())

@@ -221,12 +221,6 @@ class SandboxServer(Administration):
         else:
             self.registry.park(session, self.loop.time())
 
-    _park = park  # the name tests/protocol/test_core_detached.py knows
-
-    def _send(self, session: ServerSession, payload: seto_pb2.Payload) -> None:
-        # For tests/protocol/test_core_detached.py: the router's send, now.
-        self.router.send(session, payload, self.loop.time())
-
     def flush(self) -> None:
         """Write out what every connection touched since the last flush has to send."""
         router = self.router
