@@ -101,7 +101,7 @@ def test_the_2013_signatures() -> None:
     assert params(smarkets.Smarkets) == ["session", "auto_flush"]
     assert params(smarkets.Smarkets.login) == ["self", "receive"]
     assert params(smarkets.Smarkets.logout) == ["self", "receive"]
-    assert params(smarkets.Smarkets.read) == ["self", "num"]
+    assert params(smarkets.Smarkets.read)[:2] == ["self", "num"]  # then this project's timeout
     assert params(smarkets.Smarkets.str_to_uuid128) == ["uuid_str", "uuid128", "strip_tag"]
     assert params(smarkets.Smarkets.copy_payload) == ["payload"]
     assert params(smarkets.Smarkets.fetch_http_found) == ["self", "payload", "incoming_payload"]
