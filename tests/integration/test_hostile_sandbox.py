@@ -30,10 +30,10 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
-from support import sandbox_settings
+from support import sandbox_settings, soak
 
 import smarkets
 from smarkets.proto import eto_pb2, seto_pb2
@@ -54,7 +54,6 @@ from smarkets.sandbox.server import SandboxServer, ServerConfig, TokenBucket
 from smarkets.sandbox.server.credentials import CredentialStore
 
 Payload = seto_pb2.Payload
-F = TypeVar("F", bound=Callable[..., Any])
 R = eto_pb2
 WAIT = 20.0
 
@@ -62,15 +61,6 @@ ACCOUNTS = {
     name: {"password": f"{name}-pw", "balance": 10_000_000}
     for name in ("alice", "bob", "carol", "dave", "erin")
 }
-
-
-def soak(fn: F) -> F:
-    """Mark a long variant: collected always, run only when ``-m`` names ``soak``."""
-    fn = pytest.mark.skipif(
-        "'soak' not in (config.getoption('markexpr') or '')",
-        reason="a soak variant: run with -m soak",
-    )(fn)
-    return pytest.mark.soak(fn)  # type: ignore[no-any-return]
 
 
 @pytest.fixture(scope="module", autouse=True)
