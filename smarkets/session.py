@@ -20,7 +20,6 @@ import math
 import os
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterable
 
 from smarkets.errors import (
@@ -48,12 +47,10 @@ from smarkets.protocol import (
     Event,
     LoggedIn,
     Received,
-    ReplayStore,
     Role,
     SessionEnded,
     SessionState,
     State,
-    is_session_level,
     logout_reason_name,
 )
 from smarkets.protocol.extensions import EXTENSIONS_VERSION
@@ -64,6 +61,7 @@ from smarkets.reconnect import (
     ReconnectPolicy,
     notify,
 )
+from smarkets.saving import SessionSaver
 from smarkets.session_socket import SessionSocket
 from smarkets.settings import SessionSettings
 from smarkets.state_store import StateStore
@@ -168,34 +166,11 @@ class Session:
         on_connection_event: ConnectionListener | None = None,
     ) -> None:
         self.settings = settings
+        #: The state store (``None``: nothing is saved).
         self.state_store = state_store
-        resume_store = False
-        if session_id is None and state_store is not None and (inseq, outseq) == (1, 1):
-            saved = state_store.load()
-            resume_store = saved is not None
-            if saved is not None:
-                session_id, inseq, outseq = saved.session_id, saved.inseq, saved.outseq
-                log.info(
-                    "resuming saved session %s (inseq %d, outseq %d)", session_id, inseq, outseq
-                )
-        if session_id is None and (inseq, outseq) != (1, 1):
-            raise ValueError(
-                f"a new session starts at inseq 1 and outseq 1 (got {inseq}, {outseq}); "
-                "give the session_id to resume a session"
-            )
-        sent = self._replay_store(outseq, resume=resume_store)
-        if resume_store and len(sent):
-            if sent.next_seq < outseq:
-                log.warning(
-                    "the sent payloads on record stop at seq %d, below outseq %d: not kept",
-                    sent.next_seq - 1,
-                    outseq,
-                )
-                sent.clear(first_seq=outseq)
-            else:
-                # Numbered, on record, maybe written, but not in the numbers yet.
-                outseq = sent.next_seq
-        self._state = SessionState(session_id or None, inseq, outseq, sent=sent)
+        # What is saved of the session, and when (smarkets.saving).
+        self._saver = SessionSaver(state_store, settings)
+        self._state = self._saver.initial_state(session_id, inseq, outseq)
         #: The :class:`~smarkets.reconnect.ReconnectPolicy`, or ``None`` (no reconnecting).
         self.reconnect_policy = reconnect
         #: Told of each :class:`~smarkets.reconnect.ConnectionEvent` (``fn(event)``).
@@ -205,11 +180,6 @@ class Session:
         # is, a policy reconnects.
         self._want_connected = False
         self._last_error: BaseException | None = None
-        #: See :attr:`auto_commit`.
-        self.auto_commit = True
-        # auto_commit False: seqs of application payloads handed to the caller and not
-        # yet reported processed, oldest first.
-        self._unprocessed: deque[int] = deque()
         self._socket = transport if transport is not None else SessionSocket(settings)
         self._clock = clock
         self._lock = threading.RLock()
@@ -223,7 +193,6 @@ class Session:
         self._logout_unconfirmed = False
         # True once the session ended for good: the next login starts a new one.
         self._finished = False
-        self._saved: tuple[str, int, int] | None = None
         # The extensions version the server granted at the latest login (None: no login yet).
         self._extensions: int | None = None
         #: The :class:`~smarkets.journal.Journal` recording the payloads, or ``None``.
@@ -321,47 +290,33 @@ class Session:
             self._new_session_state()
 
     def _new_session_state(self) -> None:
-        self._clear_store()
-        self._state = SessionState(sent=self._replay_store(1, resume=False))
+        self._state = self._saver.new_state()
         self._finished = False
-        self._saved = None
         self._want_connected = False
-        self._unprocessed.clear()
-
-    def _replay_store(self, first_seq: int, *, resume: bool) -> ReplayStore:
-        """A replay store: the state store's, when it keeps what was sent."""
-        limit = self.settings.replay_limit
-        factory = getattr(self.state_store, "replay_store", None)
-        if factory is None:
-            return ReplayStore(limit=limit, first_seq=first_seq)
-        return factory(limit, first_seq, resume=resume)
 
     # -- what the application has processed ----------------------------------
 
-    # auto_commit is a plain attribute; documented here.
-    auto_commit: bool
-    """Whether a payload counts as processed as soon as it is received (default ``True``).
+    @property
+    def auto_commit(self) -> bool:
+        """Whether a payload counts as processed as soon as it is received (default ``True``).
 
-    The ``inseq`` saved in the state store is where a restarted process resumes:
-    the server replays from there.  It must not run ahead of what the application
-    has finished with, or a crash would lose what it had not.  With ``True`` a
-    payload counts as finished once received: a crash before the script has
-    handled what :meth:`read_events` returned loses that.  With ``False`` the
-    caller reports each application payload with :meth:`processed` once done
-    with it, and the saved ``inseq`` stays at the oldest one not reported;
-    :class:`~smarkets.client.Smarkets` sets it so and reports each payload once
-    its handlers have run.  Then a crash may deliver the payloads being
-    processed again after the restart (at least once); see :meth:`resume_from`
-    for exactly once.
-    """
+        The ``inseq`` saved in the state store is where a restarted process resumes:
+        the server replays from there.  It must not run ahead of what the application
+        has finished with, or a crash would lose what it had not.  With ``True`` a
+        payload counts as finished once received: a crash before the script has
+        handled what :meth:`read_events` returned loses that.  With ``False`` the
+        caller reports each application payload with :meth:`processed` once done
+        with it, and the saved ``inseq`` stays at the oldest one not reported;
+        :class:`~smarkets.client.Smarkets` sets it so and reports each payload once
+        its handlers have run.  Then a crash may deliver the payloads being
+        processed again after the restart (at least once); see :meth:`resume_from`
+        for exactly once.
+        """
+        return self._saver.auto_commit
 
-    def _note_received(self, events: list[Event]) -> None:
-        """auto_commit False: note the application payloads among ``events`` as not processed."""
-        unprocessed = self._unprocessed
-        for event in events:
-            if type(event) is Received and not is_session_level(event.payload):
-                seq = event.seq
-                unprocessed.append(event.payload.eto_payload.seq if seq is None else seq)
+    @auto_commit.setter
+    def auto_commit(self, value: bool) -> None:
+        self._saver.auto_commit = value
 
     def processed(self, seq: int) -> None:
         """Report that the application is done with payload ``seq`` (``auto_commit`` False).
@@ -370,20 +325,10 @@ class Session:
         numbers are saved (the state store's ``inseq`` moves on).  Unknown seqs
         (session-level payloads, ones reported already) are ignored.
         """
-        if not self._unprocessed:
+        if not self._saver.waiting:
             return  # nothing noted (no state store), or all reported already
         with self._lock:
-            unprocessed = self._unprocessed
-            if not unprocessed or not unprocessed[0] <= seq <= unprocessed[-1]:
-                return
-            if unprocessed[0] == seq:
-                unprocessed.popleft()
-            else:
-                try:
-                    unprocessed.remove(seq)
-                except ValueError:
-                    return
-            if not unprocessed:
+            if self._saver.processed(seq):
                 self._save()
 
     def resume_from(self, inseq: int) -> None:
@@ -404,7 +349,7 @@ class Session:
             if not self._state.session_id or self._finished:
                 raise Error("there is no session to resume")
             self._state.inseq = inseq
-            self._unprocessed.clear()
+            self._saver.forget_unprocessed()
             self._save()
 
     # -- login -------------------------------------------------------------
@@ -474,7 +419,7 @@ class Session:
             self._new_session_state()
         elif not self._state.session_id and self._state.outseq != 1:
             # An earlier login of a new session never completed: start over.
-            self._state = SessionState(sent=self._replay_store(1, resume=False))
+            self._state = SessionState(sent=self._saver.replay_store(1, resume=False))
         if self._core is not None and self._socket.connected:
             # A connection left from an earlier, failed or ended login.
             self._socket.close()
@@ -655,9 +600,7 @@ class Session:
             now = self._clock()
             try:
                 events = core.receive_data(data, now)
-                if not self.auto_commit and self.state_store is not None:
-                    # Only what is saved needs it (see _save).
-                    self._note_received(events)
+                self._saver.received(events)
             except ProtocolError as exc:
                 if core.framing_failed:
                     # A frame header that breaks the framing: nothing after it can be
@@ -981,32 +924,11 @@ class Session:
     # -- state store -------------------------------------------------------------
 
     def _save(self) -> None:
-        store = self.state_store
-        state = self._state
-        if store is None or not state.session_id or self._finished:
-            return
-        inseq = state.inseq
-        if self._unprocessed:
-            # Not past what the application has not finished with (see auto_commit).
-            inseq = min(inseq, self._unprocessed[0])
-        numbers = (state.session_id, inseq, state.outseq)
-        if numbers == self._saved:
-            return
-        try:
-            store.save(*numbers)
-        except Error:
-            log.exception("could not save the session state")
-            return
-        self._saved = numbers
+        if not self._finished:
+            self._saver.save(self._state)
 
     def _clear_store(self) -> None:
-        self._saved = None
-        if self.state_store is None:
-            return
-        try:
-            self.state_store.clear()
-        except Error:
-            log.exception("could not clear the saved session state")
+        self._saver.clear()
 
     def __enter__(self) -> Session:
         return self
