@@ -47,7 +47,6 @@ from smarkets.errors import (
     InvalidOrderError,
     InvalidRequestError,
     NotLoggedInError,
-    SessionEndedError,
     SocketTimeout,
 )
 from smarkets.events import EventsRequest, fetch_listing
@@ -476,25 +475,21 @@ class Smarkets:
                 if isinstance(event, Received):
                     dispatch(event)
                     dispatched.append(event.payload)
-                    if len(dispatched) == num:
+                    if len(dispatched) >= num and not self.session.ending:
                         return dispatched
-            try:
-                if deadline is None:
-                    received = self.session.read_events()
-                elif partial:
-                    left = deadline - self.session.clock()
-                    if left <= 0 and dispatched:
-                        return dispatched
-                    received = self.session.read_events(max(left, 0.0))
-                    if not received and left <= 0:
-                        return dispatched
-                else:
-                    received = self.session.read_events(self._time_left(deadline))
-            except SessionEndedError as exc:
-                rest = exc.events
-                exc.events = []
-                self._dispatch_events(rest)
-                raise
+            # The end of the session comes after what preceded it: once the session has
+            # ended, everything before the end is dispatched, then the end is raised.
+            if deadline is None:
+                received = self.session.read_events()
+            elif partial:
+                left = deadline - self.session.clock()
+                if left <= 0 and dispatched:
+                    return dispatched
+                received = self.session.read_events(max(left, 0.0))
+                if not received and left <= 0:
+                    return dispatched
+            else:
+                received = self.session.read_events(self._time_left(deadline))
             backlog.extend(received)
 
     def _time_left(self, deadline: float) -> float:

@@ -101,9 +101,10 @@ class SessionEndedError(Error):
 
     ``reason`` is the eto ``LogoutReason`` number, ``reason_name`` its name
     (``'LOGOUT_UNAUTHORISED'``), ``resumable`` whether logging in again continues
-    the same session (true after heartbeat and login timeouts).  ``events``
-    holds what arrived in the same read before the end, for the caller to
-    process (:class:`~smarkets.client.Smarkets` dispatches them before raising).
+    the same session (true after heartbeat and login timeouts).  It is raised once
+    everything that arrived before the end has been returned (and, by
+    :class:`~smarkets.client.Smarkets`, dispatched): the end travels after the
+    payloads, never with them.
     """
 
     def __init__(
@@ -113,7 +114,6 @@ class SessionEndedError(Error):
         *,
         resumable: bool = False,
         by_peer: bool = True,
-        events: list | None = None,
     ) -> None:
         from smarkets.proto import eto_pb2
 
@@ -127,7 +127,6 @@ class SessionEndedError(Error):
         self.reason_name = name
         self.resumable = resumable
         self.by_peer = by_peer
-        self.events = list(events or ())
 
 
 class LoginError(SessionEndedError):

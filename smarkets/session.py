@@ -81,9 +81,7 @@ _ERRORS_BY_REASON: dict[int, type[SessionEndedError]] = {
 }
 
 
-def error_for_end(
-    ended: SessionEnded, address: str = "the server", events: list[Event] | None = None
-) -> SessionEndedError:
+def error_for_end(ended: SessionEnded, address: str = "the server") -> SessionEndedError:
     """The exception that stands for ``ended`` (a :class:`SessionEnded` event).
 
     UNAUTHORISED gives :class:`~smarkets.errors.LoginError`,
@@ -110,7 +108,7 @@ def error_for_end(
         if ended.resumable
         else " (not resumable: the next login starts a new session)"
     )
-    return cls(reason, message, resumable=ended.resumable, by_peer=ended.by_peer, events=events)
+    return cls(reason, message, resumable=ended.resumable, by_peer=ended.by_peer)
 
 
 class Session:
@@ -185,6 +183,10 @@ class Session:
         self._lock = threading.RLock()
         self._core: Connection | None = None
         self._pending: list[Event] = []
+        # The end of the session, raised once every event before it has been returned;
+        # and the end the reconnect policy has already reported (ConnectionState.ENDED).
+        self._deferred: SessionEndedError | None = None
+        self._reported_end: SessionEndedError | None = None
         self._logout_requested = False
         # login(receive=False): the login was sent and its response is left to read_events.
         self._login_unanswered = False
@@ -276,6 +278,12 @@ class Session:
         ``select`` cannot see; check it first.
         """
         return self._socket.fileno()
+
+    @property
+    def ending(self) -> bool:
+        """True when the session has ended and the next :meth:`read_events` raises it
+        (everything before the end having been returned)."""
+        return self._deferred is not None and not self._pending
 
     @property
     def pending_events(self) -> int:
@@ -410,6 +418,13 @@ class Session:
                     received.extend(events[: index + 1])
                     return received
             received.extend(self._end_or_return(events))
+            if self._deferred is not None:
+                # Refused: what came before the refusal is for the next read, the
+                # refusal is raised now.
+                error, self._deferred = self._deferred, None
+                with self._lock:
+                    self._pending[:0] = received
+                raise error
 
     def _send_login(self) -> Connection:
         """Connect, and send the login on a new core (under the lock); the core."""
@@ -488,13 +503,16 @@ class Session:
         """
         try:
             if self._resume_due():
-                events = self.reconnect(self._last_error)
+                cause = self._last_error
+                if self._deferred is not None:  # a resumable end, now its turn
+                    cause, self._deferred = self._deferred, None
+                events = self.reconnect(cause)
             else:
                 events = self._read_events(timeout)
         except (SocketError, SessionEndedError) as exc:
             if not self._may_resume_after(exc):
                 if isinstance(exc, SessionEndedError) and self.reconnect_policy is not None:
-                    if not exc.resumable:
+                    if not exc.resumable and exc is not self._reported_end:
                         self._notify(ConnectionState.ENDED, error=exc)
                 raise
             events = self.reconnect(exc)
@@ -514,13 +532,17 @@ class Session:
         number of seconds (0 to poll), returns ``[]`` when it passes.
 
         When the server ends the session, raises the
-        :class:`~smarkets.errors.SessionEndedError` subclass for its reason;
-        its ``events`` attribute holds what arrived just before the end.
+        :class:`~smarkets.errors.SessionEndedError` subclass for its reason, once every
+        event that arrived before the end has been returned (by this read or an
+        earlier one).
         """
         with self._lock:
             pending = self._take_pending()
+            deferred, self._deferred = (None, self._deferred) if pending else (self._deferred, None)
         if pending:
             return self._end_or_return(pending)
+        if deferred is not None:
+            raise deferred
         raise_on_timeout = timeout is None
         limit = self.settings.socket_timeout if timeout is None else max(timeout, 0.0)
         until = self._clock() + limit
@@ -699,8 +721,11 @@ class Session:
         if requested:
             log.info("logged out (%s)", logout_reason_name(ended.reason))
             return rest
-        error = error_for_end(ended, self._socket.address, rest)
+        error = error_for_end(ended, self._socket.address)
         log.warning("%s", error)
+        if rest:
+            self._deferred = error  # raised by the next read, after these are returned
+            return rest
         raise error
 
     # -- sending -------------------------------------------------------------
@@ -801,7 +826,7 @@ class Session:
         except (SocketError, ProtocolError, NotLoggedInError) as exc:
             log.info("connection closed while logging out: %s", exc)
         except SessionEndedError as exc:  # pragma: no cover - a requested logout is quiet
-            received.extend(exc.events)
+            log.info("the session ended while logging out: %s", exc)
         finally:
             with self._lock:
                 self._socket.close()
@@ -879,8 +904,7 @@ class Session:
             if not self._state.session_id or self._finished:
                 raise NotLoggedInError(self._not_logged_in_reason())
             self._want_connected = True
-            carried = list(cause.events) if isinstance(cause, SessionEndedError) else []
-            carried += self._take_pending()
+            carried = self._take_pending()
             self._socket.close()
         self._last_error = None
         self._notify(ConnectionState.DISCONNECTED, error=cause)
@@ -899,12 +923,12 @@ class Session:
             try:
                 events = self.login()
             except SessionEndedError as exc:
-                carried += exc.events
-                exc.events = []
+                with self._lock:
+                    carried += self._take_pending()
                 if not exc.resumable:
-                    exc.events = carried
                     self._notify(ConnectionState.ENDED, attempt=attempt, error=exc)
-                    raise
+                    self._reported_end = exc
+                    return self._raise_after(carried, exc)
                 last = exc
             except SocketError as exc:
                 last = exc
@@ -916,10 +940,20 @@ class Session:
                 self._notify(ConnectionState.CONNECTED, attempt=attempt)
                 return carried + events
         self._notify(ConnectionState.GAVE_UP, attempt=attempt, error=last)
-        with self._lock:
-            self._pending[:0] = carried
         assert last is not None
-        raise last
+        return self._raise_after(carried, last)
+
+    def _raise_after(self, events: list[Event], error: BaseException) -> list[Event]:
+        """Raise ``error`` now, or, if ``events`` came before it, return them and raise it
+        at the next read."""
+        if not events:
+            raise error
+        if not isinstance(error, SessionEndedError):
+            with self._lock:
+                self._pending[:0] = events
+            raise error
+        self._deferred = error
+        return events
 
     # -- state store -------------------------------------------------------------
 

@@ -316,6 +316,8 @@ def test_the_servers_resumable_logout_is_resumed(make, link, clock, events) -> N
     session.login()
     link.core.logout(clock(), eto_pb2.LOGOUT_HEARTBEAT_TIMEOUT)
     link.inbox.extend(link.core.payloads_to_send())
+    (logout,) = session.read_events()  # the server's LOGOUT first, then its end
+    assert logout.payload.eto_payload.type == eto_pb2.PAYLOAD_LOGOUT and events == []
     session.read_events()
     assert [e.state for e in events] == [CS.DISCONNECTED, CS.RECONNECTING, CS.CONNECTED]
     error = events[0].error
@@ -365,6 +367,8 @@ def test_an_expired_session_is_reported_and_a_new_one_can_start(make, link, even
     first = session.session
     link.drop()
     link.refuse = eto_pb2.LOGOUT_UNKNOWN_SESSION  # as a server whose session expired
+    (refusal,) = session.read_events()  # the server's LOGOUT first, then its end
+    assert refusal.payload.eto_payload.logout.reason == eto_pb2.LOGOUT_UNKNOWN_SESSION
     with pytest.raises(smarkets.UnknownSessionError, match="UNKNOWN_SESSION") as caught:
         session.read_events()
     assert not caught.value.resumable
@@ -385,6 +389,7 @@ def test_a_final_logout_is_not_retried(make, link, clock, events) -> None:
     session.login()
     link.core.logout(clock(), eto_pb2.LOGOUT_DOWNTIME)
     link.inbox.extend(link.core.payloads_to_send())
+    session.read_events()  # the server's LOGOUT
     with pytest.raises(smarkets.LoggedOutError, match="DOWNTIME"):
         session.read_events()
     assert link.connects == 1
@@ -396,6 +401,7 @@ def test_a_refused_login_is_not_retried(make, link, events) -> None:
     session.login()
     link.drop()
     link.refuse = eto_pb2.LOGOUT_UNAUTHORISED
+    session.read_events()  # the server's LOGOUT
     with pytest.raises(smarkets.LoginError):
         session.read_events()
     assert states(events)[-1] == (CS.ENDED, 1)

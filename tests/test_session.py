@@ -127,19 +127,22 @@ def test_heartbeat_timeout_raises_and_stays_resumable(make_session, loopback) ->
     assert session.logged_in
 
 
-def test_server_logout_raises_with_the_events_before_it(make_session, loopback) -> None:
+def test_server_logout_is_raised_after_the_events_before_it(make_session, loopback) -> None:
     session = make_session()
     session.login()
     loopback.send(market_state(1))
     loopback.core.logout(loopback.clock(), eto_pb2.LOGOUT_DOWNTIME)
     loopback.inbox.extend(loopback.core.payloads_to_send())
+    # What came before the end first: the end travels after the payloads, not with them.
+    events = session.read_events()
+    names = [e.payload.eto_payload.type for e in events]
+    assert names == [eto_pb2.PAYLOAD_NONE, eto_pb2.PAYLOAD_LOGOUT]
+    assert not session.logged_in
     with pytest.raises(smarkets.LoggedOutError) as caught:
         session.read_events()
     error = caught.value
     assert (error.reason, error.reason_name) == (eto_pb2.LOGOUT_DOWNTIME, "LOGOUT_DOWNTIME")
     assert not error.resumable
-    names = [e.payload.eto_payload.type for e in error.events]
-    assert names == [eto_pb2.PAYLOAD_NONE, eto_pb2.PAYLOAD_LOGOUT]
     # The client confirmed, and the ended session is not resumed by the next login.
     assert loopback.received[-1].eto_payload.logout.reason == eto_pb2.LOGOUT_CONFIRMATION
     with pytest.raises(smarkets.NotLoggedInError, match="ended"):
