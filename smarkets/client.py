@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections import deque
 from collections.abc import Iterable
 from typing import TypeVar
 
@@ -103,7 +102,6 @@ class Smarkets:
         #: The handlers, by payload name, and the global ones
         #: (:class:`~smarkets.handlers.Handlers`).
         self.handlers = Handlers()
-        self._backlog: deque[Event] = deque()
         #: The latest account state (:class:`~smarkets.account.Account`, money in 1/10,000
         #: of the currency), kept up to date from ``seto.account_state`` before its
         #: handlers run; ``None`` until one arrived.
@@ -131,12 +129,16 @@ class Smarkets:
         ``eto.login_response`` (and what was received earlier), and the login is
         complete once it has.  See ``tests/threading_tests.py``.
         """
-        events = self.session.login(receive=receive)
         if not receive:
+            self.session.login(receive=False)
             return
-        backlog = list(self._backlog)
-        self._backlog.clear()
-        self._dispatch_events(backlog + events)
+        earlier = self.session.take_pending()
+        try:
+            events = self.session.login()
+        except BaseException:
+            self.session.unread(earlier)
+            raise
+        self._dispatch_events(earlier + events)
 
     def logout(self, receive: bool = True) -> None:
         """End the session (LOGOUT, wait for the confirmation, close).
@@ -157,9 +159,7 @@ class Smarkets:
         if not receive:
             self.session.logout(receive=False)
             return
-        backlog = list(self._backlog)
-        self._backlog.clear()
-        self._dispatch_events(backlog + self.session.logout())
+        self._dispatch_events(self.session.logout())  # what was pending comes first
 
     # -- handlers --------------------------------------------------------------
 
@@ -466,19 +466,13 @@ class Smarkets:
         if num < 1:
             raise ValueError(f"num must be at least 1, not {num}")
         dispatched: list[seto_pb2.Payload] = []
-        backlog = self._backlog
+        session = self.session
         dispatch = self._dispatch_received
         while True:
-            # What was received already is dispatched first, without going to the session.
-            while backlog:
-                event = backlog.popleft()
-                if isinstance(event, Received):
-                    dispatch(event)
-                    dispatched.append(event.payload)
-                    if len(dispatched) >= num and not self.session.ending:
-                        return dispatched
-            # The end of the session comes after what preceded it: once the session has
-            # ended, everything before the end is dispatched, then the end is raised.
+            # What the session returns past ``num`` (or past a handler that raised) goes
+            # back to it, the one backlog, for the next read.  The end of the session comes
+            # after what preceded it: once it has ended, everything before the end is
+            # dispatched, then the read that would go on raises it.
             if deadline is None:
                 received = self.session.read_events()
             elif partial:
@@ -490,7 +484,18 @@ class Smarkets:
                     return dispatched
             else:
                 received = self.session.read_events(self._time_left(deadline))
-            backlog.extend(received)
+            for index, event in enumerate(received):
+                if not isinstance(event, Received):
+                    continue
+                try:
+                    dispatch(event)
+                except BaseException:
+                    session.unread(received[index + 1 :])
+                    raise
+                dispatched.append(event.payload)
+                if len(dispatched) >= num and not session.ending:
+                    session.unread(received[index + 1 :])
+                    return dispatched
 
     def _time_left(self, deadline: float) -> float:
         """Seconds until ``deadline``; SocketTimeout when it has passed."""

@@ -281,9 +281,9 @@ class Session:
 
     @property
     def ending(self) -> bool:
-        """True when the session has ended and the next :meth:`read_events` raises it
-        (everything before the end having been returned)."""
-        return self._deferred is not None and not self._pending
+        """True when the session has ended: :meth:`read_events` raises the end once it
+        has returned every event before it."""
+        return self._deferred is not None
 
     @property
     def pending_events(self) -> int:
@@ -587,6 +587,18 @@ class Session:
     def _take_pending(self) -> list[Event]:
         events, self._pending = self._pending, []
         return events
+
+    def take_pending(self) -> list[Event]:
+        """Take the events received but not yet returned (the next read's), in order."""
+        with self._lock:
+            return self._take_pending()
+
+    def unread(self, events: list[Event]) -> None:
+        """Give back events a caller took but did not use: the next read returns them
+        first, in order (the one backlog of what was received and not yet handled)."""
+        if events:
+            with self._lock:
+                self._pending[:0] = events
 
     def _pump(self, core: Connection, until: float) -> list[Event]:
         """One round: wake the core's timers, wait for input until ``until``, feed it.

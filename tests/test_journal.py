@@ -289,7 +289,7 @@ def test_sandbox_session_replays_offline_as_it_ran_live(tmp_path: Path) -> None:
                 client.read()
 
         read_for(1.0)
-        while client._backlog:  # see test_login_dispatches_after_the_backlog
+        while session.pending_events:  # see test_login_dispatches_after_the_backlog
             client.read()
         session.disconnect()  # the bots keep trading; the server keeps what we miss
         time.sleep(0.5)
