@@ -85,6 +85,12 @@ class Smarkets:
     made while not logged in raises :class:`~smarkets.errors.NotLoggedInError`
     (it stays queued for the next flush).  Queueing and calling :meth:`flush`
     yourself, the default, sends a batch in one write.
+
+    Over 300 lines because it is the script's one facade: a method per request (with the
+    2013 SDK's names beside the project's) and the read-and-dispatch loop. The work is
+    elsewhere: the handlers (:mod:`smarkets.handlers`), the order tracking
+    (:mod:`smarkets.order_tracking`), the books (:mod:`smarkets.book`), the session
+    (:mod:`smarkets.session`).
     """
 
     def __init__(self, session: Session, auto_flush: bool = False) -> None:

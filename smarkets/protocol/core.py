@@ -103,6 +103,12 @@ class SessionCore:
     Feed it the payloads the transport received with :meth:`receive_payloads`,
     give it what the application sends with :meth:`send`, call :meth:`tick`
     when :meth:`next_deadline` passes, and write out :meth:`payloads_to_send`.
+
+    Over 300 lines on purpose: it is the whole of PROTOCOL.md section 4 as one state
+    machine (login, numbering, gaps, replay, heartbeats, logout), each rule next to the
+    ones it interacts with. Everything that can stand apart already does: the framing,
+    the payload checks, the state table, the events and the replay store are modules of
+    their own.
     """
 
     def __init__(
