@@ -475,21 +475,24 @@ class Smarkets:
         session = self.session
         dispatch = self._dispatch_received
         while True:
-            # What the session returns past ``num`` (or past a handler that raised) goes
-            # back to it, the one backlog, for the next read.  The end of the session comes
-            # after what preceded it: once it has ended, everything before the end is
-            # dispatched, then the read that would go on raises it.
-            if deadline is None:
-                received = self.session.read_events()
+            # Only what is to be dispatched is taken from the session, the one backlog: the
+            # rest waits there for the next read (and what a handler that raised left is
+            # given back).  The end of the session comes after what preceded it: once it
+            # has ended, everything before the end is dispatched, then the read raises it.
+            limit = None if session.ending else num - len(dispatched)
+            if session.pending_events:  # received already: no waiting, nothing to check
+                received = session.read_pending(limit)
+            elif deadline is None:
+                received = session.read_events(limit=limit)
             elif partial:
-                left = deadline - self.session.clock()
+                left = deadline - session.clock()
                 if left <= 0 and dispatched:
                     return dispatched
-                received = self.session.read_events(max(left, 0.0))
+                received = session.read_events(max(left, 0.0), limit)
                 if not received and left <= 0:
                     return dispatched
             else:
-                received = self.session.read_events(self._time_left(deadline))
+                received = session.read_events(self._time_left(deadline), limit)
             for index, event in enumerate(received):
                 if not isinstance(event, Received):
                     continue
@@ -499,9 +502,8 @@ class Smarkets:
                     session.unread(received[index + 1 :])
                     raise
                 dispatched.append(event.payload)
-                if len(dispatched) >= num and not session.ending:
-                    session.unread(received[index + 1 :])
-                    return dispatched
+            if len(dispatched) >= num and not session.ending:
+                return dispatched
 
     def _time_left(self, deadline: float) -> float:
         """Seconds until ``deadline``; SocketTimeout when it has passed."""

@@ -20,6 +20,7 @@ import math
 import os
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
 
 from smarkets.errors import (
@@ -182,7 +183,8 @@ class Session:
         self._clock = clock
         self._lock = threading.RLock()
         self._core: Connection | None = None
-        self._pending: list[Event] = []
+        # What was received and not yet returned (the one backlog), oldest first.
+        self._pending: deque[Event] = deque()
         # The end of the session, raised once every event before it has been returned;
         # and the end the reconnect policy has already reported (ConnectionState.ENDED).
         self._deferred: SessionEndedError | None = None
@@ -423,7 +425,7 @@ class Session:
                 # refusal is raised now.
                 error, self._deferred = self._deferred, None
                 with self._lock:
-                    self._pending[:0] = received
+                    self._pending.extendleft(reversed(received))
                 raise error
 
     def _send_login(self) -> Connection:
@@ -493,8 +495,9 @@ class Session:
 
     # -- reading -------------------------------------------------------------
 
-    def read_events(self, timeout: float | None = None) -> list[Event]:
-        """Wait for what the server sends; return the events, in order.
+    def read_events(self, timeout: float | None = None, limit: int | None = None) -> list[Event]:
+        """Wait for what the server sends; return the events, in order (at most ``limit``
+        of them: the rest wait for the next read).
 
         With a :attr:`reconnect_policy`, a failed connection or a resumable end
         of the session is not raised: the session reconnects and resumes (see
@@ -508,7 +511,7 @@ class Session:
                     cause, self._deferred = self._deferred, None
                 events = self.reconnect(cause)
             else:
-                events = self._read_events(timeout)
+                events = self._read_events(timeout, limit)
         except (SocketError, SessionEndedError) as exc:
             if not self._may_resume_after(exc):
                 if isinstance(exc, SessionEndedError) and self.reconnect_policy is not None:
@@ -518,7 +521,7 @@ class Session:
             events = self.reconnect(exc)
         return events
 
-    def _read_events(self, timeout: float | None = None) -> list[Event]:
+    def _read_events(self, timeout: float | None = None, limit: int | None = None) -> list[Event]:
         """Wait for what the server sends; return the events, in order.
 
         Events kept from earlier come first, without waiting.  Otherwise waits
@@ -537,15 +540,15 @@ class Session:
         earlier one).
         """
         with self._lock:
-            pending = self._take_pending()
+            pending = self._take_pending(limit)
             deferred, self._deferred = (None, self._deferred) if pending else (self._deferred, None)
         if pending:
             return self._end_or_return(pending)
         if deferred is not None:
             raise deferred
         raise_on_timeout = timeout is None
-        limit = self.settings.socket_timeout if timeout is None else max(timeout, 0.0)
-        until = self._clock() + limit
+        patience = self.settings.socket_timeout if timeout is None else max(timeout, 0.0)
+        until = self._clock() + patience
         while True:
             core = self._core
             if core is None or not (
@@ -566,12 +569,16 @@ class Session:
                     if isinstance(event, LoggedIn):
                         self._logged_in(event)
             events = self._end_or_return(events)
+            if limit is not None and len(events) > limit:
+                with self._lock:
+                    self._pending.extend(events[limit:])  # nothing else waits: it was empty
+                return events[:limit]
             if events:
                 return events
             if self._clock() >= until:
                 if raise_on_timeout:
                     raise SocketTimeout(
-                        f"nothing received from {self._socket.address} in {limit:g}s",
+                        f"nothing received from {self._socket.address} in {patience:g}s",
                         self.settings.host,
                         self.settings.port,
                     )
@@ -584,9 +591,22 @@ class Session:
             return "the session has ended: call login() to start a new one"
         return "not connected: call login() to resume the session"
 
-    def _take_pending(self) -> list[Event]:
-        events, self._pending = self._pending, []
-        return events
+    def _take_pending(self, limit: int | None = None) -> list[Event]:
+        pending = self._pending
+        # The session's end, when it waits here, goes with everything before it.
+        if limit is None or limit >= len(pending) or isinstance(pending[-1], SessionEnded):
+            events = list(pending)
+            pending.clear()
+            return events
+        return [pending.popleft() for _ in range(limit)]
+
+    def read_pending(self, limit: int | None = None) -> list[Event]:
+        """What :meth:`read_events` would return at once from what was received already
+        (at most ``limit`` events), without waiting or reconnecting: ``[]`` when nothing
+        waits.  The fast path of a reader that takes a few events at a time."""
+        with self._lock:
+            events = self._take_pending(limit)
+        return self._end_or_return(events) if events else []
 
     def take_pending(self) -> list[Event]:
         """Take the events received but not yet returned (the next read's), in order."""
@@ -598,7 +618,7 @@ class Session:
         first, in order (the one backlog of what was received and not yet handled)."""
         if events:
             with self._lock:
-                self._pending[:0] = events
+                self._pending.extendleft(reversed(events))
 
     def _pump(self, core: Connection, until: float) -> list[Event]:
         """One round: wake the core's timers, wait for input until ``until``, feed it.
@@ -930,7 +950,7 @@ class Session:
                 policy.sleep(delay)
             if not self._want_connected or self._finished:
                 with self._lock:
-                    self._pending[:0] = carried
+                    self._pending.extendleft(reversed(carried))
                 raise NotLoggedInError("disconnect() or logout() was called while reconnecting")
             try:
                 events = self.login()
@@ -946,7 +966,7 @@ class Session:
                 last = exc
             except BaseException:
                 with self._lock:
-                    self._pending[:0] = carried
+                    self._pending.extendleft(reversed(carried))
                 raise
             else:
                 self._notify(ConnectionState.CONNECTED, attempt=attempt)
@@ -962,7 +982,7 @@ class Session:
             raise error
         if not isinstance(error, SessionEndedError):
             with self._lock:
-                self._pending[:0] = events
+                self._pending.extendleft(reversed(events))
             raise error
         self._deferred = error
         return events

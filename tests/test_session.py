@@ -334,3 +334,33 @@ def test_extensions_granted_at_login(make_session, loopback) -> None:
     assert session.extensions == 0
     with pytest.raises(smarkets.ExtensionNotGrantedError, match="cancel_all"):
         session.require_extensions("cancel_all")
+
+
+def test_a_read_takes_at_most_limit_events_and_the_rest_wait(make_session, loopback) -> None:
+    session = make_session()
+    session.login()
+    for n in range(5):
+        loopback.send(market_state(n))
+    first = session.read_events(limit=2)
+    assert [e.payload.market_state.market.low for e in first] == [0, 1]
+    assert session.pending_events == 3
+    assert [e.payload.market_state.market.low for e in session.read_pending(1)] == [2]
+    session.unread(first[1:])  # given back: read again first
+    rest = session.read_events()
+    assert [e.payload.market_state.market.low for e in rest] == [1, 3, 4]
+    assert session.read_pending() == []  # nothing waits
+
+
+def test_the_end_is_raised_after_every_event_before_it(make_session, loopback) -> None:
+    session = make_session()
+    session.login()
+    loopback.send(market_state(1))
+    loopback.core.logout(loopback.clock(), eto_pb2.LOGOUT_DOWNTIME)
+    loopback.inbox.extend(loopback.core.payloads_to_send())
+    (first,) = session.read_events(limit=1)
+    assert first.payload.market_state.market.low == 1
+    assert session.ending  # known, and raised once the rest is read
+    (logout,) = session.read_events(limit=1)
+    assert logout.payload.eto_payload.logout.reason == eto_pb2.LOGOUT_DOWNTIME
+    with pytest.raises(smarkets.DowntimeError):
+        session.read_events(limit=1)
