@@ -541,7 +541,7 @@ class Books(Mapping[str, MarketBook]):
             return False
         market.state = state.state
         if state.HasField("winner"):
-            market.winner = state.winner.low | state.winner.high << 64
+            market.winner = ids.uuid128_int(state.winner)
         market.updates += 1
         return True
 

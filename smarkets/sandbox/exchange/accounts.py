@@ -15,6 +15,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from smarkets.proto import seto_pb2
+from smarkets.protocol.ids import set_uuid128
 from smarkets.protocol.orders import MAX_UINT32
 from smarkets.sandbox.exchange import messages
 from smarkets.sandbox.exchange.book import BUY, Order
@@ -95,7 +96,7 @@ class Account:
         """
         payload = Payload(type=seto_pb2.PAYLOAD_ACCOUNT_STATE)
         msg = payload.account_state
-        messages.set_id(msg.account, self.id)
+        set_uuid128(msg.account, self.id)
         msg.currency = CURRENCY
         set_money(msg.cash, self.cash)
         set_money(msg.bonus, 0)

@@ -18,11 +18,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from smarkets.proto import seto_pb2
+from smarkets.protocol.ids import set_uuid128
 from smarkets.sandbox.exchange import messages
 from smarkets.sandbox.exchange.accounts import Ledger
 from smarkets.sandbox.exchange.book import Book
 from smarkets.sandbox.exchange.catalogue import Catalogue, MarketSpec
-from smarkets.sandbox.exchange.messages import Output, Payload, ToMarket, set_id
+from smarkets.sandbox.exchange.messages import Output, Payload, ToMarket
 
 __all__ = ["Contract", "Market", "Markets"]
 
@@ -168,19 +169,19 @@ class Markets:
             event_msg = events.get(spec.event_id)
             if event_msg is None:
                 event_msg = events[spec.event_id] = msg.events.add()
-                set_id(event_msg.id, spec.event_id)
+                set_uuid128(event_msg.id, spec.event_id)
                 event_msg.name = catalogue_events[spec.event_id].name
             market_msg = event_msg.markets.add()
-            set_id(market_msg.id, spec.id)
+            set_uuid128(market_msg.id, spec.id)
             market_msg.name = spec.name
             market_msg.state = market.state
             for contract_spec in spec.contracts:
                 contract_msg = market_msg.contracts.add()
-                set_id(contract_msg.id, contract_spec.id)
+                set_uuid128(contract_msg.id, contract_spec.id)
                 contract_msg.name = contract_spec.name
                 contract_msg.state = market.contracts[contract_spec.id].state
             if market.winner is not None:
-                set_id(market_msg.winner, market.winner)
+                set_uuid128(market_msg.winner, market.winner)
         return payload
 
     # -- halts and settlement ---------------------------------------------------------------

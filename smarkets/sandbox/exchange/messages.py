@@ -40,7 +40,6 @@ __all__ = [
 ]
 
 Payload = seto_pb2.Payload
-set_id = set_uuid128
 
 _PERCENT_ODDS = seto_pb2.PRICE_PERCENT_ODDS
 _PAYOFF = seto_pb2.QUANTITY_PAYOFF_CURRENCY
@@ -102,7 +101,7 @@ def order_accepted(order: Order) -> Payload:
     payload = Payload(type=seto_pb2.PAYLOAD_ORDER_ACCEPTED)
     msg = payload.order_accepted
     msg.seq = order.seq
-    set_id(msg.order, order.id)
+    set_uuid128(msg.order, order.id)
     if order.reference is not None:
         msg.reference = order.reference
     return payload
@@ -112,14 +111,14 @@ def order_executed(order: Order, price: int, quantity: int, account_sequence: in
     """order_executed for one fill of ``order`` (whose ``remaining`` is already updated)."""
     payload = Payload(type=seto_pb2.PAYLOAD_ORDER_EXECUTED)
     msg = payload.order_executed
-    set_id(msg.order, order.id)
+    set_uuid128(msg.order, order.id)
     msg.price = price
     msg.quantity_type = _PAYOFF
     msg.quantity = quantity
     msg.account_sequence = account_sequence
     msg.side = order.side
-    set_id(msg.market, order.market_id)
-    set_id(msg.contract, order.contract_id)
+    set_uuid128(msg.market, order.market_id)
+    set_uuid128(msg.contract, order.contract_id)
     msg.remaining = order.remaining
     if order.reference is not None:
         msg.reference = order.reference
@@ -130,7 +129,7 @@ def order_cancelled(order: Order, reason: int, quantity: int, seq: int | None) -
     """order_cancelled for ``quantity`` of ``order``; ``seq`` is the cancel request's, if any."""
     payload = Payload(type=seto_pb2.PAYLOAD_ORDER_CANCELLED)
     msg = payload.order_cancelled
-    set_id(msg.order, order.id)
+    set_uuid128(msg.order, order.id)
     msg.reason = reason
     msg.quantity = quantity
     if seq is not None:
@@ -145,7 +144,7 @@ def order_cancel_rejected(order_id: int, reason: int, seq: int) -> Payload:
     payload = Payload(type=seto_pb2.PAYLOAD_ORDER_CANCEL_REJECTED)
     msg = payload.order_cancel_rejected
     msg.seq = seq
-    set_id(msg.order, order_id)
+    set_uuid128(msg.order, order_id)
     msg.reason = reason
     return payload
 
@@ -154,10 +153,10 @@ def market_state(market_id: int, state: int, winner: int | None) -> Payload:
     """market_state (an extension kind): a market halted, reopened or settled."""
     payload = Payload(type=seto_pb2.PAYLOAD_MARKET_STATE)
     msg = payload.market_state
-    set_id(msg.market, market_id)
+    set_uuid128(msg.market, market_id)
     msg.state = state
     if winner is not None:
-        set_id(msg.winner, winner)
+        set_uuid128(msg.winner, winner)
     return payload
 
 
@@ -166,7 +165,7 @@ def empty_market_quotes(market_id: int) -> Payload:
     that does not exist (the published schema has no refusal)."""
     payload = Payload(type=seto_pb2.PAYLOAD_MARKET_QUOTES)
     msg = payload.market_quotes
-    set_id(msg.market, market_id)
+    set_uuid128(msg.market, market_id)
     msg.price_type = _PERCENT_ODDS
     msg.quantity_type = _PAYOFF
     return payload
@@ -192,7 +191,7 @@ def contract_quotes(
 ) -> None:
     """Fill ``msg`` with a contract's levels (``(price, total)``, best first), its
     executions, its last execution and its volume."""
-    set_id(msg.contract, contract_id)
+    set_uuid128(msg.contract, contract_id)
     for price, quantity in bids:
         quote = msg.bids.add()
         quote.price = price
@@ -205,7 +204,7 @@ def contract_quotes(
         _set_execution(msg.executions.add(), trade)
     if last is not None:
         _set_execution(msg.last_execution, last)
-    set_id(msg.market, market_id)
+    set_uuid128(msg.market, market_id)
     msg.volume = volume
 
 
@@ -248,7 +247,7 @@ def _fill_orders_for_market(
 ) -> None:
     """Fill ``msg`` with an account's open ``orders`` of one market: by contract, bids by
     descending price, offers by ascending price, oldest first at a price."""
-    set_id(msg.market, market_id)
+    set_uuid128(msg.market, market_id)
     msg.price_type = _PERCENT_ODDS
     by_contract: dict[int, tuple[dict[int, list[Order]], dict[int, list[Order]]]] = {}
     for order in orders:
@@ -256,7 +255,7 @@ def _fill_orders_for_market(
         (bids if order.side == BUY else offers).setdefault(order.price, []).append(order)
     for contract_id, (bids, offers) in by_contract.items():
         contract_msg = msg.contracts.add()
-        set_id(contract_msg.contract, contract_id)
+        set_uuid128(contract_msg.contract, contract_id)
         for levels, side_orders, prices in (
             (contract_msg.bids, bids, sorted(bids, reverse=True)),
             (contract_msg.offers, offers, sorted(offers)),
@@ -269,7 +268,7 @@ def _fill_orders_for_market(
 
 
 def _order_state(state: seto_pb2.OrderState, order: Order) -> None:
-    set_id(state.order, order.id)
+    set_uuid128(state.order, order.id)
     state.type = _LIMIT
     state.status = (
         seto_pb2.ORDER_STATUS_PARTIALLY_FILLED if order.filled else seto_pb2.ORDER_STATUS_LIVE
