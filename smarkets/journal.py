@@ -20,7 +20,8 @@ Replaying::
 :func:`replay` hands each incoming payload to the handlers as the live client
 did: the same handler names, in the same order, each exactly once (duplicates,
 payloads that came early before a gap, gapfills and replayed copies of
-session-level payloads are skipped by the same rules as the session core's),
+session-level payloads are skipped by the same rules as the session core's:
+``smarkets.journal_replay`` asks a client protocol core fed the recording),
 and, with a :class:`~smarkets.client.Smarkets`, its order tracking and books
 updated as they were live.  :func:`read_journal` iterates the raw records.
 
@@ -58,23 +59,16 @@ import os
 import struct
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO
 
 from google.protobuf.message import DecodeError
 
-from smarkets.errors import Error, ProtocolError, UnknownHandlerError
+from smarkets.errors import Error, ProtocolError
+from smarkets.journal_replay import ReplaySequencer, Target, replay_dispatcher
 from smarkets.proto import eto_pb2, seto_pb2
-from smarkets.protocol import (
-    Connection,
-    Received,
-    ReplayStore,
-    Role,
-    SessionState,
-)
 from smarkets.protocol.framing import FrameDecoder, encode_frame
-from smarkets.protocol.names import HANDLER_NAMES, payload_name
 from smarkets.redact import redacted
 
 __all__ = [
@@ -361,120 +355,6 @@ def _records_with_offsets(path: str) -> Iterator[tuple[JournalRecord, int]]:
 # -- replay ---------------------------------------------------------------------------------
 
 
-Target = Any  # a Smarkets (anything with dispatch()), a handlers mapping, or fn(name, payload)
-
-
-def _dispatcher(target: Target) -> Callable[[seto_pb2.Payload], None]:
-    dispatch = getattr(target, "dispatch", None)
-    if callable(dispatch):
-        return dispatch  # type: ignore[no-any-return]
-    if isinstance(target, Mapping):
-        handlers: dict[str, list[Callable[[Any], None]]] = {}
-        for name, fns in target.items():
-            if name not in HANDLER_NAMES:
-                raise UnknownHandlerError(
-                    f"unknown handler name {name!r}; valid names are: "
-                    f"{', '.join(sorted(HANDLER_NAMES))}"
-                )
-            handlers[name] = list(fns) if isinstance(fns, (list, tuple)) else [fns]
-
-        def to_handlers(payload: seto_pb2.Payload) -> None:
-            name, message = payload_name(payload)
-            for fn in handlers.get(name, ()):
-                fn(message)
-
-        return to_handlers
-    if callable(target):
-
-        def to_global(payload: seto_pb2.Payload) -> None:
-            target(payload_name(payload)[0], payload)
-
-        return to_global
-    raise TypeError(
-        "replay needs a Smarkets client, a {handler name: fn} mapping or fn(name, payload),"
-        f" not {type(target).__name__}"
-    )
-
-
-class _NoReplayStore(ReplayStore):
-    """A replay store that keeps nothing and never refuses: the replay core's answers to
-    the server's REPLAY requests are discarded anyway, and must not end its session."""
-
-    def __len__(self) -> int:
-        return 1
-
-    def append(self, seq: int, data: bytes | None) -> None:
-        pass
-
-    def since(self, seq: int) -> Iterator[tuple[int, bytes | None]]:
-        return iter(())
-
-
-class _Sequencer:
-    """Which received payloads the live session delivered.
-
-    A client :class:`~smarkets.protocol.connection.Connection` is fed the recorded payloads
-    as the live one was, so a replay follows the very rules the live session did (they live
-    in :mod:`smarkets.protocol` only); whatever it would send back is discarded.
-    """
-
-    def __init__(self) -> None:
-        self._core: Connection | None = None
-        self._infer_inseq = False
-        self._dropped = False  # the live connection ended on a bad payload
-        self._saved: tuple[str | None, int] | None = None  # from the last session record
-
-    def session(self, record: JournalRecord) -> None:
-        self._saved = (record.payload.decode("utf-8") or None, record.seq)
-
-    def sent(self, payload: seto_pb2.Payload, marked: bool) -> None:
-        eto = payload.eto_payload
-        if payload.type != _PAYLOAD_LOGIN or eto.type != eto_pb2.PAYLOAD_LOGIN:
-            return
-        session_id = (eto.login.session if eto.HasField("login") else "") or None
-        if marked and self._saved is not None:
-            inseq: int | None = self._saved[1]
-        else:  # no session record (a journal written by hand): infer
-            inseq = None if session_id else 1
-        self._start(session_id, inseq, eto.seq, payload.login)
-
-    def _start(
-        self, session_id: str | None, inseq: int | None, outseq: int, login: seto_pb2.Login
-    ) -> None:
-        # inseq None: a resumed session whose numbers were not recorded; the first payload
-        # received then sets it (see delivered).
-        state = SessionState(session_id, inseq or 1, outseq, _NoReplayStore())
-        core = Connection(Role.CLIENT, state, now=0.0)
-        core.login(login, 0.0)
-        core.data_to_send()
-        self._core = core
-        self._infer_inseq = inseq is None
-        self._dropped = False
-
-    def delivered(self, payload: seto_pb2.Payload, data: bytes) -> bool:
-        core = self._core
-        if core is None:  # received before any recorded login: a new session
-            self._start(None, 1, 1, seto_pb2.Login())
-            core = self._core
-            assert core is not None
-        if self._dropped:
-            return False
-        if self._infer_inseq:
-            core.session.inseq = payload.eto_payload.seq
-            self._infer_inseq = False
-        try:
-            events = core.receive_data(encode_frame(data), 0.0)
-        except ProtocolError:
-            self._dropped = True  # the live session dropped the connection here
-            return False
-        core.data_to_send()
-        return any(type(event) is Received for event in events)
-
-    def close(self) -> None:
-        """A received payload did not parse: the live connection ended there."""
-        self._dropped = True
-
-
 def replay(path: PathLike, target: Target, direction: str = "in") -> int:
     """Dispatch a journal's payloads to ``target`` as the live client did; return how many.
 
@@ -496,16 +376,16 @@ def replay(path: PathLike, target: Target, direction: str = "in") -> int:
     """
     if direction not in ("in", "out", "both"):
         raise ValueError(f"direction must be 'in', 'out' or 'both', not {direction!r}")
-    dispatch = _dispatcher(target)
+    dispatch = replay_dispatcher(target)
     want_in = direction in ("in", "both")
     want_out = direction in ("out", "both")
-    sequencer = _Sequencer()
+    sequencer = ReplaySequencer()
     marked = False
     count = 0
     for record in read_journal(path):
         kind = record.direction
         if kind == "session":
-            sequencer.session(record)
+            sequencer.session(record.payload.decode("utf-8") or None, record.seq)
             marked = True
             continue
         try:

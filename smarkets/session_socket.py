@@ -47,7 +47,7 @@ def ssl_context(settings: SessionSettings) -> ssl.SSLContext:
     ``settings.ssl_kwargs['context']`` when given; else the system trust store, or the
     ``ca_file``/``capath`` named there, with certificate and host name checks on, and the
     client certificate if one is named.  The stream (:class:`SessionSocket`) and the
-    catalogue download (:func:`smarkets.events.fetch_listing`) both use it, so a URL the
+    catalogue download (:func:`smarkets.listing.fetch_listing`) both use it, so a URL the
     server hands out is verified exactly as the stream is.  Raises
     :class:`~smarkets.errors.TLSError` when the files cannot be loaded.
     """

@@ -13,7 +13,7 @@ import pytest
 from support import sandbox_settings
 
 import smarkets
-from smarkets import cli
+from smarkets import cli, cli_commands
 from smarkets.book import Books
 from smarkets.catalogue import ListedMarket
 from smarkets.proto import seto_pb2
@@ -56,6 +56,12 @@ def test_client_subcommand_help(name: str, capsys) -> None:
     # Every option has a help text.
     for action in subparsers(cli.build_parser())[name]._actions:
         assert action.help, action.option_strings or action.dest
+
+
+def test_the_subcommands_are_importable_from_cli() -> None:
+    for name in cli_commands.__all__:
+        if name != "LISTINGS":
+            assert name in cli.__all__ and getattr(cli, name) is getattr(cli_commands, name)
 
 
 def test_there_is_no_password_option() -> None:

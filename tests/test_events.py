@@ -1,4 +1,5 @@
-"""The events requests (smarkets.events) and the listing's checks that need no network."""
+"""The events requests (smarkets.events) and the listing's checks that need no network
+(smarkets.listing)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import pytest
 
 import smarkets
 from smarkets import events
+from smarkets import listing as download
+from smarkets.listing import _check_url, _shown_url
 from smarkets.proto import seto_pb2
 
 DAY = datetime.date(2024, 5, 17)
@@ -136,32 +139,37 @@ def test_from_message_refuses_what_it_does_not_know() -> None:
 # -- URLs and bodies ------------------------------------------------------------------------
 
 
+def test_the_download_is_importable_from_events() -> None:
+    for name in download.__all__:
+        assert name in events.__all__ and getattr(events, name) is getattr(download, name)
+
+
 def test_urls_that_are_not_http_are_refused() -> None:
     for url in ("ftp://localhost/x", "file:///etc/passwd", "localhost/events", "https:///x"):
         with pytest.raises(smarkets.InvalidUrlError) as caught:
-            events._check_url(url, tls=False)
+            _check_url(url, tls=False)
         assert caught.value.url == url
     with pytest.raises(smarkets.InvalidUrlError):
-        events._check_url("http://localhost:99999/x", tls=False)
+        _check_url("http://localhost:99999/x", tls=False)
 
 
 def test_plain_http_is_refused_when_the_session_uses_tls() -> None:
-    assert events._check_url("https://localhost/e", tls=True) == ("https", "localhost", 443)
-    assert events._check_url("http://127.0.0.1:81/e", tls=False) == ("http", "127.0.0.1", 81)
+    assert _check_url("https://localhost/e", tls=True) == ("https", "localhost", 443)
+    assert _check_url("http://127.0.0.1:81/e", tls=False) == ("http", "127.0.0.1", 81)
     with pytest.raises(smarkets.InvalidUrlError, match="uses TLS"):
-        events._check_url("http://localhost/e", tls=True)
+        _check_url("http://localhost/e", tls=True)
     with pytest.raises(smarkets.InvalidUrlError, match="leaves https"):
-        events._check_url("http://localhost/e", tls=False, redirected_from="https")
-    assert events._check_url("https://x.example/e", tls=False, redirected_from="http")[0] == "https"
+        _check_url("http://localhost/e", tls=False, redirected_from="https")
+    assert _check_url("https://x.example/e", tls=False, redirected_from="http")[0] == "https"
 
 
 def test_shown_urls_leave_out_queries_and_credentials() -> None:
-    shown = events._shown_url("https://user:pw@host.example:8443/events/1?token=s3cret#f")
+    shown = _shown_url("https://user:pw@host.example:8443/events/1?token=s3cret#f")
     assert shown == "https://host.example:8443/events/1?…"
     assert "s3cret" not in shown and "pw" not in shown
-    assert events._shown_url("http://[::1]:80/e") == "http://[::1]:80/e"
+    assert _shown_url("http://[::1]:80/e") == "http://[::1]:80/e"
     with pytest.raises(smarkets.InvalidUrlError) as caught:
-        events._check_url("gopher://h/x?token=s3cret", tls=False)
+        _check_url("gopher://h/x?token=s3cret", tls=False)
     assert "s3cret" not in str(caught.value)
 
 
