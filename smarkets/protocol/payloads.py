@@ -9,9 +9,9 @@ payload be serialised once and numbered per session.
 
 from __future__ import annotations
 
-from collections import deque
 from typing import Any
 
+from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 from google.protobuf.message import DecodeError
 from google.protobuf.unknown_fields import UnknownFieldSet
 
@@ -90,23 +90,60 @@ def decode_payload(frame: bytes) -> Payload:
     return payload
 
 
+def _batch_type() -> Any:
+    """A message of one field, ``repeated seto.Payload payloads = 1``: never on the wire,
+    only the container :func:`decode_payloads` parses a whole read's frames into."""
+    file = descriptor_pb2.FileDescriptorProto(
+        name="smarkets/protocol/payload_batch.proto",
+        package="smarkets.protocol",
+        dependency=[seto_pb2.DESCRIPTOR.name],
+    )
+    message = file.message_type.add(name="PayloadBatch")
+    message.field.add(
+        name="payloads",
+        number=1,
+        label=descriptor_pb2.FieldDescriptorProto.LABEL_REPEATED,
+        type=descriptor_pb2.FieldDescriptorProto.TYPE_MESSAGE,
+        type_name="." + Payload.DESCRIPTOR.full_name,
+    )
+    pool = descriptor_pool.Default()
+    pool.Add(file)
+    return message_factory.GetMessageClass(
+        pool.FindMessageTypeByName("smarkets.protocol.PayloadBatch")
+    )
+
+
+_PayloadBatch = _batch_type()
+# Field 1, length-delimited, then the length: what puts a frame into a PayloadBatch.
+_TAGGED = [bytes((0x0A, size)) for size in range(0x80)]
+
+
+def _as_batch_entry(frame: bytes) -> bytes:
+    size = len(frame)
+    return (_TAGGED[size] if size < 0x80 else b"\x0a" + uleb128(size)) + frame
+
+
 def decode_payloads(frames: list[bytes]) -> list[Payload]:
     """:func:`decode_payload` every frame, the common case (all of them valid) made cheap.
 
-    ``SerializeToString`` raises unless every required field is set, exactly
-    when ``IsInitialized()`` is false, and upb checks that while encoding, from
-    its presence bits, for about half the cost of the reflective walk that
-    ``IsInitialized()`` does.  When anything fails, the frames are decoded
-    again one by one by :func:`decode_payload`, which raises what it always raised,
-    for the first bad frame.
+    The frames are parsed in one go, as the entries of a ``PayloadBatch`` (``repeated
+    seto.Payload``): one parse and one check for the whole read instead of one each,
+    about a third less time a payload (bench part 2).  The check: ``SerializeToString``
+    raises unless every required field is set, exactly when ``IsInitialized()`` is
+    false, and upb checks that while encoding, for about half the cost of the
+    reflective walk that ``IsInitialized()`` does.  When anything fails, the frames are
+    decoded again one by one by :func:`decode_payload`, which raises what it always
+    raised, for the first bad frame.
+
+    The payloads share the batch's memory: one kept by the application keeps its read's
+    batch alive (a read is at most what one ``recv`` returned).
     """
     try:
-        payloads = list(map(Payload.FromString, frames))
-        # Serialised for the check only, the bytes dropped at once: map() runs it from C,
-        # without a Python loop around it (about 60 ns a payload less).
-        deque(map(Payload.SerializeToString, payloads), maxlen=0)
+        batch = _PayloadBatch.FromString(b"".join([_as_batch_entry(f) for f in frames]))
+        batch.SerializeToString()  # the required-field check; the bytes are dropped
     except Exception:
         return [decode_payload(frame) for frame in frames]
+    payloads: list[Payload] = list(batch.payloads)
     return payloads
 
 

@@ -7,9 +7,11 @@ is asserted anywhere.  (The client's own shortcuts are tested in ``tests/test_fa
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 
-from smarkets.errors import ProtocolError
+from smarkets.errors import ProtocolError, RemoteProtocolError
 from smarkets.proto import eto_pb2, seto_pb2
 from smarkets.protocol import (
     Received,
@@ -17,6 +19,8 @@ from smarkets.protocol import (
     Role,
     SessionCore,
     SessionState,
+    decode_payload,
+    decode_payloads,
     serialize_once,
     session_payload,
 )
@@ -130,3 +134,51 @@ def test_encode_frames_is_the_frames_joined() -> None:
     assert encode_frames(payloads) == b"".join(encode_frame(p) for p in payloads)
     assert FrameDecoder().feed(encode_frames(payloads)) == [bytes(p) for p in payloads]
     assert encode_frames([]) == b""
+
+
+# -- decode_payloads: one parse for a whole read ------------------------------------------
+
+
+def _frames_of_every_size() -> list[bytes]:
+    """Payloads whose sizes cross the one-byte length (127/128) and reach a few KiB."""
+    frames = []
+    for levels in (0, 1, 10, 11, 12, 13, 400):
+        payload = quotes()
+        for i in range(levels):
+            payload.contract_quotes.offers.add(price=5000 + i, quantity=1 + i)
+        payload.eto_payload.seq = 1 + len(frames)
+        frames.append(payload.SerializeToString())
+    return frames
+
+
+def test_decode_payloads_is_decode_payload_of_each() -> None:
+    frames = _frames_of_every_size()
+    assert {len(f) < 0x80 for f in frames} == {True, False}
+    unknown = quotes()
+    unknown.eto_payload.seq = 99
+    # An unknown field (number 1000, varint 5) stays with its own payload only.
+    frames.append(unknown.SerializeToString() + b"\xc0\x3e\x05")
+    decoded = decode_payloads(frames)
+    assert decoded == [decode_payload(f) for f in frames]
+    assert [p.SerializeToString() for p in decoded] == frames
+
+
+def test_decode_payloads_refuses_the_first_bad_frame_of_a_batch() -> None:
+    good = _frames_of_every_size()
+    missing = seto_pb2.Payload(type=seto_pb2.PAYLOAD_ORDER_CANCEL)
+    missing.eto_payload.seq = 50
+    missing.order_cancel.SetInParent()  # its required `order` unset
+    bad = missing.SerializePartialToString()
+    with pytest.raises(RemoteProtocolError, match=r"lacks required fields: order_cancel\.order"):
+        decode_payloads([*good[:3], bad, *good[3:]])
+    with pytest.raises(RemoteProtocolError, match="undecodable payload"):
+        decode_payloads([*good[:2], b"\xff\xff", *good[2:]])
+
+
+def test_a_kept_payload_outlives_its_batch() -> None:
+    """The payloads share the batch's memory; one kept alone stays whole."""
+    frames = _frames_of_every_size()
+    kept = decode_payloads(frames)[-1]
+    gc.collect()
+    assert kept.SerializeToString() == frames[-1]
+    assert len(kept.contract_quotes.offers) == 400
