@@ -29,6 +29,9 @@ server granted none, rather than sending what it could not parse.  Everything
 else works from the published fields: the client remembers each order's side,
 market, contract and quantity, so fills and cancellations make sense without
 the extension fields.
+
+The module is over 500 lines because it is the :class:`Smarkets` facade (its docstring
+says why that class is as long as it is) and nothing else of substance.
 """
 
 from __future__ import annotations
@@ -53,7 +56,7 @@ from smarkets.handlers import GlobalHandler, Handler, Handlers
 from smarkets.order_tracking import ORDER_REPLIES, Cancel, OrderTracker
 from smarkets.orders import Order
 from smarkets.proto import eto_pb2, seto_pb2
-from smarkets.protocol import Event, Received, ids, is_session_level, session_payload
+from smarkets.protocol import Event, Received, ids, session_payload
 from smarkets.protocol.names import payload_name
 from smarkets.session import Session
 
@@ -341,7 +344,7 @@ class Smarkets:
         handler gets) or the ``seto.HttpFound`` itself (what a ``seto.http_found``
         handler gets).  ``incoming_payload``, when given, is filled and returned.  The
         download verifies TLS as the stream does; see
-        :func:`smarkets.events.fetch_listing` for the rules and the errors
+        :func:`smarkets.listing.fetch_listing` for the rules and the errors
         (:class:`~smarkets.errors.DownloadError`,
         :class:`~smarkets.errors.InvalidUrlError`).
         """
@@ -480,19 +483,19 @@ class Smarkets:
             # given back).  The end of the session comes after what preceded it: once it
             # has ended, everything before the end is dispatched, then the read raises it.
             limit = None if session.ending else num - len(dispatched)
-            if session.pending_events:  # received already: no waiting, nothing to check
-                received = session.read_pending(limit)
-            elif deadline is None:
-                received = session.read_events(limit=limit)
-            elif partial:
-                left = deadline - session.clock()
-                if left <= 0 and dispatched:
-                    return dispatched
-                received = session.read_events(max(left, 0.0), limit)
-                if not received and left <= 0:
-                    return dispatched
-            else:
-                received = session.read_events(self._time_left(deadline), limit)
+            received = session.read_pending(limit)  # received already: no waiting
+            if not received:
+                if deadline is None:
+                    received = session.read_events(limit=limit)
+                elif partial:
+                    left = deadline - session.clock()
+                    if left <= 0 and dispatched:
+                        return dispatched
+                    received = session.read_events(max(left, 0.0), limit)
+                    if not received and left <= 0:
+                        return dispatched
+                else:
+                    received = session.read_events(self._time_left(deadline), limit)
             for index, event in enumerate(received):
                 if not isinstance(event, Received):
                     continue
@@ -517,13 +520,11 @@ class Smarkets:
 
     def _dispatch_received(self, event: Received) -> None:
         """Dispatch a received payload, then report it processed to the session."""
-        payload = event.payload
         try:
-            self.dispatch(payload)
+            self.dispatch(event.payload)
         finally:
-            if not is_session_level(payload):
-                seq = event.seq
-                self.session.processed(payload.eto_payload.seq if seq is None else seq)
+            # A session-level payload's seq is not one the session waits for: ignored there.
+            self.session.processed(event.seq)
 
     def _dispatch_events(self, events: Iterable[Event]) -> None:
         for event in events:

@@ -11,6 +11,9 @@ Threads: one thread may read (:meth:`Session.read_events`) while others
 send (:meth:`Session.send`, :meth:`Session.send_all`).  Numbering a payload and
 writing it happen under one lock, so payloads go out in seq order; the lock is
 never held while waiting for input, nor by the caller's own code.
+
+The module is over 500 lines because it is that one class (its docstring says why it is
+as long as it is) and the mapping of a session's end to the exception for it.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ from smarkets.errors import (
     UnknownSessionError,
 )
 from smarkets.journal import Journal
+from smarkets.lifecycle import Lifecycle, Phase
 from smarkets.proto import eto_pb2, seto_pb2
 from smarkets.protocol import (
     Connection,
@@ -148,6 +152,16 @@ class Session:
     With a state store that keeps what was sent (:class:`~smarkets.state_store.FileStateStore`),
     a process started again answers the server's replay requests for what the
     previous one sent; see :attr:`auto_commit` for what its saved ``inseq`` means.
+
+    Where the session is in its life is one declared state machine,
+    :attr:`phase` (:mod:`smarkets.lifecycle`).  Why this class is over 300 lines:
+    it is the one I/O shell of a session's whole life (login, the read pump and its
+    timers, logout waited for or left to a reading thread, reconnecting), all under
+    one lock, and each path spells out its failures (what is kept for the next read,
+    what is saved, what is raised) so that nothing is lost between them.  The rules
+    themselves live elsewhere: the protocol in :mod:`smarkets.protocol`, the phases in
+    :mod:`smarkets.lifecycle`, what is saved and when in :mod:`smarkets.saving`, the
+    reconnect schedule in :mod:`smarkets.reconnect`.
     """
 
     def __init__(
@@ -175,9 +189,8 @@ class Session:
         #: Told of each :class:`~smarkets.reconnect.ConnectionEvent` (``fn(event)``).
         self.on_connection_event = on_connection_event
         self._reconnect_rng = reconnect.rng() if reconnect is not None else None
-        # True from a successful login until disconnect(), logout() or reset(): while it
-        # is, a policy reconnects.
-        self._want_connected = False
+        # Where the session is in its life (smarkets.lifecycle: the phases and their table).
+        self._life = Lifecycle()
         self._last_error: BaseException | None = None
         self._socket = transport if transport is not None else SessionSocket(settings)
         self._clock = clock
@@ -189,14 +202,6 @@ class Session:
         # and the end the reconnect policy has already reported (ConnectionState.ENDED).
         self._deferred: SessionEndedError | None = None
         self._reported_end: SessionEndedError | None = None
-        self._logout_requested = False
-        # login(receive=False): the login was sent and its response is left to read_events.
-        self._login_unanswered = False
-        # logout(receive=False): the confirmation is left to read_events, and the read after
-        # it is told that the connection closed (ConnectionClosed).
-        self._logout_unconfirmed = False
-        # True once the session ended for good: the next login starts a new one.
-        self._finished = False
         # The extensions version the server granted at the latest login (None: no login yet).
         self._extensions: int | None = None
         #: The :class:`~smarkets.journal.Journal` recording the payloads, or ``None``.
@@ -252,6 +257,13 @@ class Session:
         return core.state
 
     @property
+    def phase(self) -> Phase:
+        """Where the session is in its life, beyond one connection (see
+        :mod:`smarkets.lifecycle`): ``LIVE`` from a login until a logout or a
+        ``disconnect()``, ``ENDED`` once it is over for good, and so on."""
+        return self._life.phase
+
+    @property
     def connected(self) -> bool:
         """True while the connection to the server is open (logged in or not)."""
         return self._socket.connected
@@ -301,8 +313,7 @@ class Session:
 
     def _new_session_state(self) -> None:
         self._state = self._saver.new_state()
-        self._finished = False
-        self._want_connected = False
+        self._life.enter(Phase.IDLE)
 
     # -- what the application has processed ----------------------------------
 
@@ -328,14 +339,14 @@ class Session:
     def auto_commit(self, value: bool) -> None:
         self._saver.auto_commit = value
 
-    def processed(self, seq: int) -> None:
+    def processed(self, seq: int | None) -> None:
         """Report that the application is done with payload ``seq`` (``auto_commit`` False).
 
         Once every application payload handed over so far is reported, the
         numbers are saved (the state store's ``inseq`` moves on).  Unknown seqs
         (session-level payloads, ones reported already) are ignored.
         """
-        if not self._saver.waiting:
+        if seq is None or not self._saver.waiting:
             return  # nothing noted (no state store), or all reported already
         with self._lock:
             if self._saver.processed(seq):
@@ -356,7 +367,7 @@ class Session:
         with self._lock:
             if self._socket.connected:
                 raise Error("resume_from() is for between connections: disconnect first")
-            if not self._state.session_id or self._finished:
+            if not self._state.session_id or self._life.finished:
                 raise Error("there is no session to resume")
             self._state.inseq = inseq
             self._saver.forget_unprocessed()
@@ -402,9 +413,13 @@ class Session:
                 log.debug("login: already logged in")
                 return []
             core = self._core
-            if not (self._login_unanswered and core is not None and self._readable(core)):
+            life = self._life
+            if not (life.phase is Phase.LOGIN_SENT and core is not None and self._readable(core)):
                 core = self._send_login()
-            self._login_unanswered = not receive
+            if not receive:
+                life.enter(Phase.LOGIN_SENT)  # the answer is for read_events
+            elif life.phase is Phase.LOGIN_SENT:
+                life.enter(Phase.IDLE)  # this call waits for the answer itself
         if not receive:
             return []
         received: list[Event] = []
@@ -431,7 +446,10 @@ class Session:
     def _send_login(self) -> Connection:
         """Connect, and send the login on a new core (under the lock); the core."""
         self.settings.validate()
-        if self._finished:
+        life = self._life
+        if life.logout_asked and not life.finished:
+            life.enter(Phase.IDLE)  # a login before the logout's confirmation abandons it
+        if life.finished:
             log.info("the previous session ended: starting a new one")
             self._new_session_state()
         elif not self._state.session_id and self._state.outseq != 1:
@@ -454,8 +472,6 @@ class Session:
             login_timeout=settings.login_timeout,
         )
         self._core = core
-        self._logout_requested = False
-        self._logout_unconfirmed = False
         if self._state.session_id:
             log.info(
                 "resuming session %s as %s (inseq %d, outseq %d)",
@@ -478,8 +494,7 @@ class Session:
                 "the server granted no protocol extensions: speaking the published schema only"
             )
         log.info("logged in: session %s, continuing from seq %d", event.session_id, self.outseq)
-        self._login_unanswered = False
-        self._want_connected = True
+        self._life.enter(Phase.LIVE)
 
     def _readable(self, core: Connection) -> bool:
         """Whether :meth:`read_events` may read from ``core``'s connection now: logged in,
@@ -489,8 +504,8 @@ class Session:
         state = core.state
         return (
             state is State.LOGGED_IN
-            or (state is State.LOGGING_IN and self._login_unanswered)
-            or (state is State.LOGGING_OUT and self._logout_unconfirmed)
+            or (state is State.LOGGING_IN and self._life.phase is Phase.LOGIN_SENT)
+            or (state is State.LOGGING_OUT and self._life.phase is Phase.LOGOUT_SENT)
         )
 
     # -- reading -------------------------------------------------------------
@@ -554,9 +569,9 @@ class Session:
             if core is None or not (
                 (core.state is State.LOGGED_IN and self._socket.connected) or self._readable(core)
             ):
-                if self._logout_unconfirmed:
+                if self._life.phase is Phase.LOGGED_OUT:
                     # logout(receive=False) is over: tell the reading thread, once.
-                    self._logout_unconfirmed = False
+                    self._life.enter(Phase.ENDED)
                     raise ConnectionClosed(
                         f"the connection to {self._socket.address} closed after the logout",
                         self.settings.host,
@@ -564,7 +579,7 @@ class Session:
                     )
                 raise NotLoggedInError(self._not_logged_in_reason())
             events = self._pump(core, until)
-            if self._login_unanswered:
+            if self._life.phase is Phase.LOGIN_SENT:
                 for event in events:
                     if isinstance(event, LoggedIn):
                         self._logged_in(event)
@@ -587,7 +602,7 @@ class Session:
     def _not_logged_in_reason(self) -> str:
         if self._core is None:
             return "not logged in: call login() first"
-        if self._finished:
+        if self._life.finished:
             return "the session has ended: call login() to start a new one"
         return "not connected: call login() to resume the session"
 
@@ -598,15 +613,21 @@ class Session:
             events = list(pending)
             pending.clear()
             return events
+        if limit == 1:  # read(): one payload at a time, the common case
+            return [pending.popleft()]
         return [pending.popleft() for _ in range(limit)]
 
     def read_pending(self, limit: int | None = None) -> list[Event]:
         """What :meth:`read_events` would return at once from what was received already
         (at most ``limit`` events), without waiting or reconnecting: ``[]`` when nothing
         waits.  The fast path of a reader that takes a few events at a time."""
+        if not self._pending:
+            return []
         with self._lock:
             events = self._take_pending(limit)
-        return self._end_or_return(events) if events else []
+        if events and isinstance(events[-1], SessionEnded):
+            return self._end_or_return(events)
+        return events
 
     def take_pending(self) -> list[Event]:
         """Take the events received but not yet returned (the next read's), in order."""
@@ -705,8 +726,7 @@ class Session:
                 log.debug("could not send the LOGOUT: %s", exc)
         self._socket.close()
         if ended:
-            self._finished = True
-            self._want_connected = False
+            self._life.enter(Phase.ENDED)
             self._clear_store()
         else:
             self._save()
@@ -727,7 +747,7 @@ class Session:
         try:
             self._socket.send_data(data)
         except SocketError:
-            if core.state is State.CLOSED or self._logout_requested:
+            if core.state is State.CLOSED or self._life.logout_asked:
                 log.debug("could not write the last %d bytes: the connection is gone", len(data))
                 return
             if events:
@@ -744,11 +764,13 @@ class Session:
         rest = events[:-1]
         with self._lock:
             self._socket.close()
-            requested = self._logout_requested
+            life = self._life
+            requested = life.logout_asked
             if ended.resumable and not requested:
                 self._save()
             else:
-                self._finished = True
+                # logout(receive=False)'s reading thread is told the connection closed, once.
+                life.enter(Phase.LOGGED_OUT if life.phase is Phase.LOGOUT_SENT else Phase.ENDED)
                 self._clear_store()
         if requested:
             log.info("logged out (%s)", logout_reason_name(ended.reason))
@@ -818,10 +840,9 @@ class Session:
         reading thread's sign that the session is over.
         """
         with self._lock:
+            life = self._life
             if not receive and self.logged_in:
-                self._want_connected = False
-                self._logout_requested = True
-                self._logout_unconfirmed = True
+                life.enter(Phase.LOGOUT_SENT)
                 log.info("logging out of session %s", self._state.session_id)
                 core = self._core
                 assert core is not None
@@ -833,14 +854,14 @@ class Session:
             if core is None or core.state is not State.LOGGED_IN or not self._socket.connected:
                 if received and isinstance(received[-1], SessionEnded):
                     # The server ended the session already; it only remains to say so quietly.
-                    self._logout_requested = True
+                    if not (life.logout_asked or life.finished):
+                        life.enter(Phase.LOGGING_OUT)
                     received = self._end_or_return(received)
-                    self._logout_requested = False
                 self._socket.close()
-                self._want_connected = False
+                if life.phase is Phase.LIVE or life.phase is Phase.LOGIN_SENT:
+                    life.enter(Phase.IDLE)
                 return received
-            self._want_connected = False
-            self._logout_requested = True
+            life.enter(Phase.LOGGING_OUT)
             log.info("logging out of session %s", self._state.session_id)
             core.logout(self._clock())
             self._flush_core(core)
@@ -862,8 +883,7 @@ class Session:
         finally:
             with self._lock:
                 self._socket.close()
-                self._finished = True
-                self._logout_requested = False
+                self._life.enter(Phase.ENDED)
                 self._clear_store()
         return received
 
@@ -879,7 +899,11 @@ class Session:
                     self._socket.address,
                     self._state.session_id,
                 )
-            self._want_connected = False
+            life = self._life
+            if life.phase is Phase.LIVE or life.phase is Phase.LOGIN_SENT:
+                life.enter(Phase.IDLE)
+            elif life.phase is Phase.LOGOUT_SENT:
+                life.enter(Phase.IDLE)  # the confirmation will not be read now
             self._socket.close()
             self._save()
 
@@ -891,8 +915,7 @@ class Session:
         """A policy is set and the session is one to keep connected and can be resumed."""
         return (
             self.reconnect_policy is not None
-            and self._want_connected
-            and not self._finished
+            and self._life.wants_connection
             and bool(self._state.session_id)
         )
 
@@ -933,9 +956,10 @@ class Session:
         policy = self.reconnect_policy or ReconnectPolicy(max_attempts=1, initial_delay=0.0)
         rng = self._reconnect_rng or policy.rng()
         with self._lock:
-            if not self._state.session_id or self._finished:
+            life = self._life
+            if not self._state.session_id or life.finished or life.logout_asked:
                 raise NotLoggedInError(self._not_logged_in_reason())
-            self._want_connected = True
+            life.enter(Phase.LIVE)
             carried = self._take_pending()
             self._socket.close()
         self._last_error = None
@@ -948,7 +972,7 @@ class Session:
             self._notify(ConnectionState.RECONNECTING, attempt=attempt, delay=delay, error=last)
             if delay > 0:
                 policy.sleep(delay)
-            if not self._want_connected or self._finished:
+            if not self._life.wants_connection:
                 with self._lock:
                     self._pending.extendleft(reversed(carried))
                 raise NotLoggedInError("disconnect() or logout() was called while reconnecting")
@@ -990,7 +1014,7 @@ class Session:
     # -- state store -------------------------------------------------------------
 
     def _save(self) -> None:
-        if not self._finished:
+        if not self._life.finished:
             self._saver.save(self._state)
 
     def _clear_store(self) -> None:
