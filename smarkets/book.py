@@ -62,6 +62,10 @@ What the published schema (seto v0.6.4) does not carry is made up locally:
 Ids may be given as ``Uuid128``, tagged hex (``"1cccc"``) or ``int``
 everywhere.  Prices are basis points of percent odds, quantities payoff
 amounts in 1/10,000 of the currency, as on the wire.
+
+The module is over 500 lines because it keeps the three levels of one book together
+(a contract's, a market's, the client's index of them), which share a private
+representation of a side of a book and of ids as keys, and this page of rules.
 """
 
 from __future__ import annotations

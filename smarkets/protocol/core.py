@@ -40,6 +40,9 @@ application payload.
 A peer that sends what cannot be decoded is told why before the connection
 closes: the shell calls :meth:`SessionCore.abort` (LOGOUT ``INVALID_PAYLOAD``,
 or its published stand-in for a session without extensions).
+
+The module is over 500 lines because it is :class:`SessionCore` (its docstring says why
+that class is one) and this account of the rules.
 """
 
 from __future__ import annotations

@@ -77,7 +77,7 @@ class StreamProtocol(asyncio.Protocol):
     ``core`` is the connection's :class:`smarkets.protocol.Connection`; ``session`` the
     :class:`~smarkets.sandbox.server.sessions.ServerSession` it serves once logged in.
 
-    Longer than most classes here (about 350 lines, half of them documentation) because it
+    Over 300 lines (about 350, half of them documentation) because it
     is the one place where every callback asyncio makes for a connection, and every timer
     of it, lands: reading, writing, flow control, the core's events and the errors of all of
     them (:meth:`guard`). What is decided is decided elsewhere, in plain objects; what is
