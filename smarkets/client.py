@@ -472,10 +472,19 @@ class Smarkets:
         """:meth:`read`; with a ``deadline`` (on ``session.clock``), SocketTimeout once
         it passes, however much else arrives meanwhile (``partial``: what was dispatched
         by then is returned instead)."""
-        if num < 1:
+        session = self.session
+        if num == 1:
+            # The common case, a payload received already: no loop, no waiting.
+            received = session.read_pending(1)
+            if received:
+                event = received[0]
+                if isinstance(event, Received) and not session.ending:
+                    self._dispatch_received(event)
+                    return [event.payload]
+                session.unread(received)  # anything else: the general way below
+        elif num < 1:
             raise ValueError(f"num must be at least 1, not {num}")
         dispatched: list[seto_pb2.Payload] = []
-        session = self.session
         dispatch = self._dispatch_received
         while True:
             # Only what is to be dispatched is taken from the session, the one backlog: the

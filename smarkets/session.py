@@ -613,16 +613,24 @@ class Session:
             events = list(pending)
             pending.clear()
             return events
-        if limit == 1:  # read(): one payload at a time, the common case
-            return [pending.popleft()]
         return [pending.popleft() for _ in range(limit)]
 
     def read_pending(self, limit: int | None = None) -> list[Event]:
         """What :meth:`read_events` would return at once from what was received already
         (at most ``limit`` events), without waiting or reconnecting: ``[]`` when nothing
         waits.  The fast path of a reader that takes a few events at a time."""
-        if not self._pending:
+        pending = self._pending
+        if not pending:
             return []
+        if limit == 1:
+            # read(): one at a time, the common case.  popleft() is atomic, so another
+            # thread's logout() or reconnect() taking the rest needs no lock here.  (The
+            # session's end, when it waits here, goes with everything before it: below.)
+            try:
+                if type(pending[-1]) is not SessionEnded:
+                    return [pending.popleft()]
+            except IndexError:  # taken by another thread meanwhile
+                return []
         with self._lock:
             events = self._take_pending(limit)
         if events and isinstance(events[-1], SessionEnded):
