@@ -116,6 +116,10 @@ def error_for_end(ended: SessionEnded, address: str = "the server") -> SessionEn
     return cls(reason, message, resumable=ended.resumable, by_peer=ended.by_peer)
 
 
+# The phases a disconnect() takes back to IDLE; the others stay (ended, or being ended).
+_DROPPED_BY_DISCONNECT = frozenset({Phase.LIVE, Phase.LOGIN_SENT, Phase.LOGOUT_SENT})
+
+
 class Session:
     """One trading session with the exchange, over as many connections as it takes.
 
@@ -447,7 +451,9 @@ class Session:
         """Connect, and send the login on a new core (under the lock); the core."""
         self.settings.validate()
         life = self._life
-        if life.logout_asked and not life.finished:
+        if life.phase is Phase.LOGGING_OUT:
+            raise Error("logout() is waiting for its confirmation: log in after it returns")
+        if life.phase is Phase.LOGOUT_SENT:
             life.enter(Phase.IDLE)  # a login before the logout's confirmation abandons it
         if life.finished:
             log.info("the previous session ended: starting a new one")
@@ -907,11 +913,8 @@ class Session:
                     self._socket.address,
                     self._state.session_id,
                 )
-            life = self._life
-            if life.phase is Phase.LIVE or life.phase is Phase.LOGIN_SENT:
-                life.enter(Phase.IDLE)
-            elif life.phase is Phase.LOGOUT_SENT:
-                life.enter(Phase.IDLE)  # the confirmation will not be read now
+            if self._life.phase in _DROPPED_BY_DISCONNECT:
+                self._life.enter(Phase.IDLE)  # (a logout's confirmation is not read now)
             self._socket.close()
             self._save()
 

@@ -110,3 +110,24 @@ def test_a_refused_login_ends_the_session(make_session, loopback) -> None:
     with pytest.raises(smarkets.LoginError):
         session.login()
     assert session.phase is Phase.ENDED
+
+
+def test_a_login_while_logout_waits_for_its_confirmation_is_refused(make_session) -> None:
+    """Another thread's login() cannot slip into a logout() that is still waiting."""
+    session = make_session()
+    session.login()
+    session.disconnect()
+    session._life.enter(Phase.LOGGING_OUT)  # as while another thread's logout() waits
+    with pytest.raises(smarkets.Error, match="logout\\(\\) is waiting for its confirmation"):
+        session.login()
+    assert session.phase is Phase.LOGGING_OUT
+
+
+def test_a_login_before_a_logouts_confirmation_abandons_the_logout(make_session) -> None:
+    session = make_session()
+    session.login()
+    session.logout(receive=False)
+    session.disconnect()  # the confirmation is never read
+    assert session.phase is Phase.IDLE
+    session.login()  # resumes: the session had not ended for this client
+    assert session.phase is Phase.LIVE
