@@ -13,7 +13,8 @@ writing it happen under one lock, so payloads go out in seq order; the lock is
 never held while waiting for input, nor by the caller's own code.
 
 The module is over 500 lines because it is that one class (its docstring says why it is
-as long as it is) and the mapping of a session's end to the exception for it.
+as long as it is).  What a client keeps and decides between connections is
+:class:`~smarkets.client_session.ClientSession`, shared with the asyncio shell.
 """
 
 from __future__ import annotations
@@ -26,26 +27,19 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable
 
+from smarkets.client_session import ClientSession, error_for_end
 from smarkets.errors import (
     ConnectionClosed,
-    DowntimeError,
     Error,
-    ExtensionNotGrantedError,
-    HeartbeatTimeoutError,
-    LoggedOutError,
-    LoginError,
-    LoginTimeoutError,
     NotLoggedInError,
-    PayloadRejectedError,
     ProtocolError,
     RemoteProtocolError,
     SessionEndedError,
     SocketError,
     SocketTimeout,
-    UnknownSessionError,
 )
 from smarkets.journal import Journal
-from smarkets.lifecycle import Lifecycle, Phase
+from smarkets.lifecycle import Phase
 from smarkets.proto import eto_pb2, seto_pb2
 from smarkets.protocol import (
     Connection,
@@ -54,11 +48,8 @@ from smarkets.protocol import (
     Received,
     Role,
     SessionEnded,
-    SessionState,
     State,
-    logout_reason_name,
 )
-from smarkets.protocol.extensions import EXTENSIONS_VERSION
 from smarkets.reconnect import (
     ConnectionEvent,
     ConnectionListener,
@@ -66,7 +57,6 @@ from smarkets.reconnect import (
     ReconnectPolicy,
     notify,
 )
-from smarkets.saving import SessionSaver
 from smarkets.session_socket import SessionSocket
 from smarkets.settings import SessionSettings
 from smarkets.state_store import StateStore
@@ -74,47 +64,6 @@ from smarkets.state_store import StateStore
 __all__ = ["Event", "LoggedIn", "Received", "Session", "State", "error_for_end"]
 
 log = logging.getLogger("smarkets.session")
-
-_ERRORS_BY_REASON: dict[int, type[SessionEndedError]] = {
-    eto_pb2.LOGOUT_UNAUTHORISED: LoginError,
-    eto_pb2.LOGOUT_UNKNOWN_SESSION: UnknownSessionError,
-    eto_pb2.LOGOUT_HEARTBEAT_TIMEOUT: HeartbeatTimeoutError,
-    eto_pb2.LOGOUT_LOGIN_TIMEOUT: LoginTimeoutError,
-    eto_pb2.LOGOUT_DOWNTIME: DowntimeError,
-    eto_pb2.LOGOUT_INVALID_PAYLOAD: PayloadRejectedError,
-    eto_pb2.LOGOUT_UNSUPPORTED_PAYLOAD: PayloadRejectedError,
-}
-
-
-def error_for_end(ended: SessionEnded, address: str = "the server") -> SessionEndedError:
-    """The exception that stands for ``ended`` (a :class:`SessionEnded` event).
-
-    UNAUTHORISED gives :class:`~smarkets.errors.LoginError`,
-    UNKNOWN_SESSION :class:`~smarkets.errors.UnknownSessionError`, the two
-    timeouts :class:`~smarkets.errors.HeartbeatTimeoutError` and
-    :class:`~smarkets.errors.LoginTimeoutError`, DOWNTIME
-    :class:`~smarkets.errors.DowntimeError`, INVALID_PAYLOAD and UNSUPPORTED_PAYLOAD
-    :class:`~smarkets.errors.PayloadRejectedError`, any other reason
-    :class:`~smarkets.errors.LoggedOutError`.
-    """
-    reason = ended.reason
-    name = logout_reason_name(reason)
-    cls = _ERRORS_BY_REASON.get(reason, LoggedOutError)
-    if ended.by_peer:
-        message = f"{address} ended the session: {name}"
-    elif reason == eto_pb2.LOGOUT_HEARTBEAT_TIMEOUT:
-        message = f"heard nothing from {address} for the heartbeat timeout: {name}"
-    elif reason == eto_pb2.LOGOUT_LOGIN_TIMEOUT:
-        message = f"{address} did not answer the login in time: {name}"
-    else:
-        message = f"the session with {address} ended: {name}"
-    message += (
-        " (resumable: log in again to continue the session)"
-        if ended.resumable
-        else " (not resumable: the next login starts a new session)"
-    )
-    return cls(reason, message, resumable=ended.resumable, by_peer=ended.by_peer)
-
 
 # The phases a disconnect() takes back to IDLE; the others stay (ended, or being ended).
 _DROPPED_BY_DISCONNECT = frozenset({Phase.LIVE, Phase.LOGIN_SENT, Phase.LOGOUT_SENT})
@@ -163,7 +112,8 @@ class Session:
     timers, logout waited for or left to a reading thread, reconnecting), all under
     one lock, and each path spells out its failures (what is kept for the next read,
     what is saved, what is raised) so that nothing is lost between them.  The rules
-    themselves live elsewhere: the protocol in :mod:`smarkets.protocol`, the phases in
+    themselves live elsewhere: the protocol in :mod:`smarkets.protocol`, what is kept and
+    decided between connections in :mod:`smarkets.client_session`, the phases in
     :mod:`smarkets.lifecycle`, what is saved and when in :mod:`smarkets.saving`, the
     reconnect schedule in :mod:`smarkets.reconnect`.
     """
@@ -185,16 +135,18 @@ class Session:
         self.settings = settings
         #: The state store (``None``: nothing is saved).
         self.state_store = state_store
-        # What is saved of the session, and when (smarkets.saving).
-        self._saver = SessionSaver(state_store, settings)
-        self._state = self._saver.initial_state(session_id, inseq, outseq)
+        # What is kept of the session across connections, and decided about them
+        # (smarkets.client_session): numbers, state store, phase, extensions granted.
+        self._kept = ClientSession(
+            settings, session_id, inseq, outseq, state_store=state_store, journal=journal
+        )
+        self._saver = self._kept.saver
+        self._life = self._kept.life
         #: The :class:`~smarkets.reconnect.ReconnectPolicy`, or ``None`` (no reconnecting).
         self.reconnect_policy = reconnect
         #: Told of each :class:`~smarkets.reconnect.ConnectionEvent` (``fn(event)``).
         self.on_connection_event = on_connection_event
         self._reconnect_rng = reconnect.rng() if reconnect is not None else None
-        # Where the session is in its life (smarkets.lifecycle: the phases and their table).
-        self._life = Lifecycle()
         self._last_error: BaseException | None = None
         self._socket = transport if transport is not None else SessionSocket(settings)
         self._clock = clock
@@ -206,27 +158,25 @@ class Session:
         # and the end the reconnect policy has already reported (ConnectionState.ENDED).
         self._deferred: SessionEndedError | None = None
         self._reported_end: SessionEndedError | None = None
-        # The extensions version the server granted at the latest login (None: no login yet).
-        self._extensions: int | None = None
         #: The :class:`~smarkets.journal.Journal` recording the payloads, or ``None``.
-        self.journal = Journal.attach(journal)
+        self.journal = self._kept.journal
 
     # -- numbers and state -------------------------------------------------
 
     @property
     def session(self) -> str | None:
         """The session id (``None`` until the server has assigned one)."""
-        return self._state.session_id
+        return self._kept.state.session_id
 
     @property
     def inseq(self) -> int:
         """The next seq expected from the server."""
-        return self._state.inseq
+        return self._kept.state.inseq
 
     @property
     def outseq(self) -> int:
         """The next seq this client will send."""
-        return self._state.outseq
+        return self._kept.state.outseq
 
     @property
     def extensions(self) -> int | None:
@@ -236,7 +186,7 @@ class Session:
         speaks only the published schema, or ``settings.extensions`` off): features that
         need extensions then raise :class:`~smarkets.errors.ExtensionNotGrantedError`.
         """
-        return self._extensions
+        return self._kept.extensions
 
     def require_extensions(self, feature: str) -> None:
         """Raise :class:`~smarkets.errors.ExtensionNotGrantedError` unless extensions were
@@ -245,10 +195,7 @@ class Session:
         Before the first login it raises only when the settings do not ask for them: what
         is queued then goes out after a login that asks.
         """
-        granted = self._extensions
-        if granted or (granted is None and self.settings.extensions):
-            return
-        raise ExtensionNotGrantedError(feature, granted)
+        self._kept.require_extensions(feature)
 
     @property
     def state(self) -> State:
@@ -313,11 +260,7 @@ class Session:
         with self._lock:
             if self._socket.connected:
                 raise Error("disconnect or log out before resetting the session")
-            self._new_session_state()
-
-    def _new_session_state(self) -> None:
-        self._state = self._saver.new_state()
-        self._life.enter(Phase.IDLE)
+            self._kept.new_session()
 
     # -- what the application has processed ----------------------------------
 
@@ -371,24 +314,13 @@ class Session:
         with self._lock:
             if self._socket.connected:
                 raise Error("resume_from() is for between connections: disconnect first")
-            if not self._state.session_id or self._life.finished:
+            if not self._kept.state.session_id or self._life.finished:
                 raise Error("there is no session to resume")
-            self._state.inseq = inseq
+            self._kept.state.inseq = inseq
             self._saver.forget_unprocessed()
             self._save()
 
     # -- login -------------------------------------------------------------
-
-    def _credentials(self) -> seto_pb2.Login:
-        settings = self.settings
-        login = seto_pb2.Login(username=settings.username)
-        if settings.password is not None:
-            login.password = settings.password
-        if settings.cookie is not None:
-            login.cookie = settings.cookie
-        if settings.extensions:
-            login.extensions = EXTENSIONS_VERSION
-        return login
 
     def login(self, receive: bool = True) -> list[Event]:
         """Connect if needed and log in, resuming the session when it has an id.
@@ -431,7 +363,7 @@ class Session:
             events = self._pump(core, math.inf)
             for index, event in enumerate(events):
                 if isinstance(event, LoggedIn):
-                    self._logged_in(event)
+                    self._kept.logged_in(event)
                     # What came behind the response (even the session's end) is
                     # for the next read.
                     with self._lock:
@@ -449,58 +381,15 @@ class Session:
 
     def _send_login(self) -> Connection:
         """Connect, and send the login on a new core (under the lock); the core."""
-        self.settings.validate()
-        life = self._life
-        if life.phase is Phase.LOGGING_OUT:
-            raise Error("logout() is waiting for its confirmation: log in after it returns")
-        if life.phase is Phase.LOGOUT_SENT:
-            life.enter(Phase.IDLE)  # a login before the logout's confirmation abandons it
-        if life.finished:
-            log.info("the previous session ended: starting a new one")
-            self._new_session_state()
-        elif not self._state.session_id and self._state.outseq != 1:
-            # An earlier login of a new session never completed: start over.
-            self._state = SessionState(sent=self._saver.replay_store(1, resume=False))
+        self._kept.prepare_login()
         if self._core is not None and self._socket.connected:
             # A connection left from an earlier, failed or ended login.
             self._socket.close()
         self._socket.connect()
-        now = self._clock()
-        settings = self.settings
-        core = Connection(
-            Role.CLIENT,
-            self._state,
-            now=now,
-            max_payload_size=settings.max_payload_size,
-            tap=self.journal,
-            heartbeat_interval=settings.heartbeat_interval,
-            heartbeat_timeout=settings.heartbeat_timeout,
-            login_timeout=settings.login_timeout,
-        )
+        core = self._kept.connection(self._clock(), self._socket.address)
         self._core = core
-        if self._state.session_id:
-            log.info(
-                "resuming session %s as %s (inseq %d, outseq %d)",
-                self._state.session_id,
-                settings.username,
-                self._state.inseq,
-                self._state.outseq,
-            )
-        else:
-            log.info("logging in to %s as %s", self._socket.address, settings.username)
-        core.login(self._credentials(), now)
         self._flush_core(core)
         return core
-
-    def _logged_in(self, event: LoggedIn) -> None:
-        """The login response arrived (through :meth:`login` or :meth:`read_events`)."""
-        self._extensions = event.extensions
-        if self.settings.extensions and not event.extensions:
-            log.info(
-                "the server granted no protocol extensions: speaking the published schema only"
-            )
-        log.info("logged in: session %s, continuing from seq %d", event.session_id, self.outseq)
-        self._life.enter(Phase.LIVE)
 
     def _readable(self, core: Connection) -> bool:
         """Whether :meth:`read_events` may read from ``core``'s connection now: logged in,
@@ -588,7 +477,7 @@ class Session:
             if self._life.phase is Phase.LOGIN_SENT:
                 for event in events:
                     if isinstance(event, LoggedIn):
-                        self._logged_in(event)
+                        self._kept.logged_in(event)
             events = self._end_or_return(events)
             if limit is not None and len(events) > limit:
                 with self._lock:
@@ -740,8 +629,7 @@ class Session:
                 log.debug("could not send the LOGOUT: %s", exc)
         self._socket.close()
         if ended:
-            self._life.enter(Phase.ENDED)
-            self._clear_store()
+            self._kept.finish()
         else:
             self._save()
 
@@ -752,9 +640,7 @@ class Session:
         gone) is ignored.  Otherwise the events already taken from the core are
         kept for the next read before the error is raised, so none is lost.
         """
-        sync = getattr(core.session.sent, "sync", None)
-        if sync is not None:
-            sync()  # on record before the bytes can reach the server
+        self._kept.before_write()  # on record before the bytes can reach the server
         data = core.data_to_send()
         if not data:
             return
@@ -774,23 +660,12 @@ class Session:
         """Handle a :class:`SessionEnded` at the end of ``events``; return the rest."""
         if not events or not isinstance(events[-1], SessionEnded):
             return events
-        ended = events[-1]
         rest = events[:-1]
         with self._lock:
             self._socket.close()
-            life = self._life
-            requested = life.logout_asked
-            if ended.resumable and not requested:
-                self._save()
-            else:
-                # logout(receive=False)'s reading thread is told the connection closed, once.
-                life.enter(Phase.LOGGED_OUT if life.phase is Phase.LOGOUT_SENT else Phase.ENDED)
-                self._clear_store()
-        if requested:
-            log.info("logged out (%s)", logout_reason_name(ended.reason))
+            error = self._kept.ended(events[-1], self._socket.address)
+        if error is None:  # the logout asked for
             return rest
-        error = error_for_end(ended, self._socket.address)
-        log.warning("%s", error)
         if rest:
             self._deferred = error  # raised by the next read, after these are returned
             return rest
@@ -817,7 +692,7 @@ class Session:
                 if not self._resumable() or self._socket.connected:
                     raise NotLoggedInError(self._not_logged_in_reason())
                 # Reconnecting: numbered and kept; the server asks for them after the resume.
-                core = Connection.detached(Role.CLIENT, self._state, now=self._clock())
+                core = Connection.detached(Role.CLIENT, self._kept.state, now=self._clock())
             now = self._clock()
             seqs: list[int] = []
             try:
@@ -857,7 +732,7 @@ class Session:
             life = self._life
             if not receive and self.logged_in:
                 life.enter(Phase.LOGOUT_SENT)
-                log.info("logging out of session %s", self._state.session_id)
+                log.info("logging out of session %s", self._kept.state.session_id)
                 core = self._core
                 assert core is not None
                 core.logout(self._clock())
@@ -876,7 +751,7 @@ class Session:
                     life.enter(Phase.IDLE)
                 return received
             life.enter(Phase.LOGGING_OUT)
-            log.info("logging out of session %s", self._state.session_id)
+            log.info("logging out of session %s", self._kept.state.session_id)
             core.logout(self._clock())
             self._flush_core(core)
         limit = self.settings.socket_timeout if timeout is None else timeout
@@ -897,8 +772,7 @@ class Session:
         finally:
             with self._lock:
                 self._socket.close()
-                self._life.enter(Phase.ENDED)
-                self._clear_store()
+                self._kept.finish()
         return received
 
     def disconnect(self) -> None:
@@ -911,7 +785,7 @@ class Session:
                 log.info(
                     "disconnecting from %s (session %s stays resumable)",
                     self._socket.address,
-                    self._state.session_id,
+                    self._kept.state.session_id,
                 )
             if self._life.phase in _DROPPED_BY_DISCONNECT:
                 self._life.enter(Phase.IDLE)  # (a logout's confirmation is not read now)
@@ -927,7 +801,7 @@ class Session:
         return (
             self.reconnect_policy is not None
             and self._life.wants_connection
-            and bool(self._state.session_id)
+            and bool(self._kept.state.session_id)
         )
 
     def _resume_due(self) -> bool:
@@ -947,7 +821,7 @@ class Session:
         return isinstance(exc, SocketError) and not self._socket.connected
 
     def _notify(self, state: ConnectionState, **fields: object) -> None:
-        event = ConnectionEvent(state, self._state.session_id, **fields)  # type: ignore[arg-type]
+        event = ConnectionEvent(state, self._kept.state.session_id, **fields)  # type: ignore[arg-type]
         notify(self.on_connection_event, event)
 
     def reconnect(self, cause: BaseException | None = None) -> list[Event]:
@@ -968,7 +842,7 @@ class Session:
         rng = self._reconnect_rng or policy.rng()
         with self._lock:
             life = self._life
-            if not self._state.session_id or life.finished or life.logout_asked:
+            if not self._kept.state.session_id or life.finished or life.logout_asked:
                 raise NotLoggedInError(self._not_logged_in_reason())
             life.enter(Phase.LIVE)
             carried = self._take_pending()
@@ -1025,11 +899,7 @@ class Session:
     # -- state store -------------------------------------------------------------
 
     def _save(self) -> None:
-        if not self._life.finished:
-            self._saver.save(self._state)
-
-    def _clear_store(self) -> None:
-        self._saver.clear()
+        self._kept.save()
 
     def __enter__(self) -> Session:
         return self
