@@ -41,6 +41,7 @@ from smarkets.account import Account, OpenOrder
 from smarkets.book import Books, ContractBook, MarketBook, UnknownContractError
 from smarkets.client import Smarkets
 from smarkets.errors import (
+    ClientClosedError,
     ConnectError,
     ConnectionClosed,
     DownloadError,
@@ -126,6 +127,7 @@ __all__ = [
     "BaseballByDate",
     "BasketballByDate",
     "Books",
+    "ClientClosedError",
     "ConnectError",
     "ConnectionClosed",
     "ConnectionEvent",

@@ -96,6 +96,14 @@ class NotLoggedInError(Error):
     """The operation needs a logged-in session (call ``login()`` first)."""
 
 
+class ClientClosedError(Error):
+    """The asyncio client was closed, or its session ended for good, while this waited.
+
+    Wakes every task that awaits an order, a cancel, a ping or a stream of the client.
+    ``__cause__`` is what ended it, when that was not the program's own ``close()``.
+    """
+
+
 class SessionEndedError(Error):
     """The session ended, not at this side's request.
 

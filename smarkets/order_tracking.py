@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from smarkets.account import OpenOrder, open_orders
@@ -63,6 +64,9 @@ class OrderTracker:
     def __init__(self) -> None:
         #: Held across sending and registering, and across matching a reply.
         self.lock = threading.RLock()
+        #: Told ``fn(order, name)`` after a reply (``name``, e.g. ``seto.order_accepted``)
+        #: moved a tracked order along and its callback ran (the asyncio client's waiters).
+        self.on_update: Callable[[Order, str], None] | None = None
         self._orders_by_seq: dict[int, Order] = {}
         self._orders_by_reference: dict[str, Order] = {}
         self._orders_by_id: dict[tuple[int, int], Order] = {}
@@ -140,6 +144,8 @@ class OrderTracker:
             fn = getattr(order, callback)
             if fn is not None:
                 fn(order, message)
+            if self.on_update is not None:
+                self.on_update(order, name)
 
     def _adopt_open_orders(self, rows: list[OpenOrder]) -> None:
         """Track the listed open orders that this client does not track yet."""

@@ -50,6 +50,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from smarkets.errors import SessionEndedError, SocketError
+
 __all__ = [
     "DEFAULT_INITIAL_DELAY",
     "DEFAULT_JITTER",
@@ -60,6 +62,7 @@ __all__ = [
     "ConnectionListener",
     "ConnectionState",
     "ReconnectPolicy",
+    "is_transient",
 ]
 
 log = logging.getLogger("smarkets.session")
@@ -182,6 +185,16 @@ class ConnectionEvent:
 
 #: ``fn(event)``: told of every :class:`ConnectionEvent`.
 ConnectionListener = Callable[[ConnectionEvent], None]
+
+
+def is_transient(error: BaseException) -> bool:
+    """Whether ``error`` is a failure a policy recovers from by resuming the session: a
+    connection that failed (:class:`~smarkets.errors.SocketError`) or a resumable end of
+    the session.  Anything else (a refused login, UNKNOWN_SESSION, a protocol violation)
+    is final.  The blocking and the asyncio session both ask this."""
+    if isinstance(error, SessionEndedError):
+        return error.resumable
+    return isinstance(error, SocketError)
 
 
 def notify(listener: ConnectionListener | None, event: ConnectionEvent) -> None:

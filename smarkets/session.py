@@ -55,6 +55,7 @@ from smarkets.reconnect import (
     ConnectionListener,
     ConnectionState,
     ReconnectPolicy,
+    is_transient,
     notify,
 )
 from smarkets.session_socket import SessionSocket
@@ -813,12 +814,10 @@ class Session:
 
     def _may_resume_after(self, exc: BaseException) -> bool:
         """Whether ``exc`` (raised while reading or writing) is one to reconnect after."""
-        if not self._resumable():
+        if not self._resumable() or not is_transient(exc):
             return False
-        if isinstance(exc, SessionEndedError):
-            return exc.resumable
         # A read timeout leaves the connection up: that one is the caller's.
-        return isinstance(exc, SocketError) and not self._socket.connected
+        return isinstance(exc, SessionEndedError) or not self._socket.connected
 
     def _notify(self, state: ConnectionState, **fields: object) -> None:
         event = ConnectionEvent(state, self._kept.state.session_id, **fields)  # type: ignore[arg-type]

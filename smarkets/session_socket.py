@@ -71,6 +71,31 @@ def ssl_context(settings: SessionSettings) -> ssl.SSLContext:
     return context
 
 
+def connect_error(exc: OSError, settings: SessionSettings) -> ConnectError:
+    """The :class:`~smarkets.errors.ConnectError` for a failure to reach the server (the
+    blocking and the asyncio client alike)."""
+    if isinstance(exc, TimeoutError):
+        message = f"timed out connecting to {settings.address} after {settings.socket_timeout:g}s"
+    else:
+        reason = exc.strerror or str(exc) or type(exc).__name__
+        message = f"cannot connect to {settings.address}: {reason}"
+    return ConnectError(message, settings.host, settings.port)
+
+
+def tls_error(exc: OSError, settings: SessionSettings) -> TLSError:
+    """The :class:`~smarkets.errors.TLSError` for a failed TLS handshake: an untrusted
+    certificate, a host name that does not match, a timeout."""
+    address = settings.address
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        detail = exc.verify_message or exc.reason or str(exc)
+        message = f"TLS handshake with {address} failed: certificate not trusted: {detail}"
+    elif isinstance(exc, TimeoutError):
+        message = f"TLS handshake with {address} timed out"
+    else:
+        message = f"TLS handshake with {address} failed: {exc}"
+    return TLSError(message, settings.host, settings.port)
+
+
 class SessionSocket:
     """One connection to ``settings.host:settings.port``, moving bytes.
 
@@ -132,15 +157,8 @@ class SessionSocket:
         log.info("connecting to %s (%s)", address, "TLS" if settings.ssl else "plain TCP")
         try:
             raw = socket.create_connection((self._host, self._port), timeout=timeout)
-        except TimeoutError as exc:
-            raise ConnectError(
-                f"timed out connecting to {address} after {timeout:g}s", self._host, self._port
-            ) from exc
         except OSError as exc:
-            reason = exc.strerror or str(exc) or type(exc).__name__
-            raise ConnectError(
-                f"cannot connect to {address}: {reason}", self._host, self._port
-            ) from exc
+            raise connect_error(exc, settings) from exc
         try:
             raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             sock = self._wrap(raw) if settings.ssl else raw
@@ -156,29 +174,11 @@ class SessionSocket:
         log.info("connected to %s", address)
 
     def _wrap(self, raw: socket.socket) -> ssl.SSLSocket:
-        address = self.address
         context = ssl_context(self.settings)
         try:
             return context.wrap_socket(raw, server_hostname=self._host)
-        except ssl.SSLCertVerificationError as exc:
-            detail = exc.verify_message or exc.reason or str(exc)
-            raise TLSError(
-                f"TLS handshake with {address} failed: certificate not trusted: {detail}",
-                self._host,
-                self._port,
-            ) from exc
-        except ssl.CertificateError as exc:  # pragma: no cover - older Pythons
-            raise TLSError(
-                f"TLS handshake with {address} failed: {exc}", self._host, self._port
-            ) from exc
-        except TimeoutError as exc:
-            raise TLSError(
-                f"TLS handshake with {address} timed out", self._host, self._port
-            ) from exc
         except OSError as exc:
-            raise TLSError(
-                f"TLS handshake with {address} failed: {exc}", self._host, self._port
-            ) from exc
+            raise tls_error(exc, self.settings) from exc
 
     def close(self) -> None:
         """Close the connection (a no-op when not connected); unfinished input is dropped."""
